@@ -1,0 +1,72 @@
+"""Self-checks for the exercises in every notebook.
+
+Used by the exercise cells of all notebooks; one submodule per notebook topic
+(`course_lib.checks.tokenization`, ...). An exercise check never raises in class:
+an untouched stub (it raises NotImplementedError or returns None) reports "not done yet",
+a wrong answer gets a specific hint, a right one says so. Deliberately left out: grading.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+TODO, WRONG, RIGHT = "not done yet", "wrong", "right"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a check found: `status` is one of TODO, WRONG, RIGHT; `message` says why."""
+
+    exercise: str
+    status: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == RIGHT
+
+    def __str__(self) -> str:
+        icon = {TODO: "[ ]", WRONG: "[x]", RIGHT: "[ok]"}[self.status]
+        return f"{icon} {self.exercise}: {self.message}"
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the sentence, not the dataclass
+        p.text(str(self))
+
+
+class Hint(Exception):
+    """Raised inside a check to report a wrong answer with a specific hint."""
+
+
+def exercise(name: str) -> Callable:
+    """Decorator turning `check(answer) -> None` (raising Hint when wrong) into a friendly check.
+
+    The wrapped check returns a Result and prints nothing; in a notebook the Result is the cell output.
+    """
+
+    def wrap(check: Callable) -> Callable[..., Result]:
+        @functools.wraps(check)
+        def run(answer, *args, **kwargs) -> Result:
+            if answer is None:
+                return Result(name, TODO, "not done yet: replace the stub with your answer and run the cell again")
+            try:
+                check(answer, *args, **kwargs)
+            except NotImplementedError:
+                return Result(name, TODO, "not done yet: the stub still raises NotImplementedError")
+            except Hint as hint:
+                return Result(name, WRONG, f"not quite. Hint: {hint}")
+            except Exception as err:  # the student's code crashed: say how, never fail the notebook
+                return Result(name, WRONG, f"your code raised {type(err).__name__}: {err}")
+            return Result(name, RIGHT, "correct, well done")
+
+        run.exercise_name = name
+        return run
+
+    return wrap
+
+
+def require(condition: bool, hint: str) -> None:
+    """Raise Hint(hint) unless condition holds: the building block of every check."""
+    if not condition:
+        raise Hint(hint)

@@ -1,0 +1,107 @@
+"""Runtime set-up shared by every notebook: seeds, device, quick mode, Colab.
+
+Taught implicitly by every notebook: its second cell calls `setup()`.
+Deliberately left out: multi-GPU selection (the training engine owns distributed runs).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import random
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+# True when COURSE_QUICK is set to a true value (the test run sets it): shrink loops, never change lessons.
+QUICK: bool = os.environ.get("COURSE_QUICK", "0").strip().lower() not in ("", "0", "false", "no")
+
+# The second cell of every notebook, character for character (tests/test_conventions.py checks it).
+SETUP_CELL = """\
+# Setup (the same in every notebook): on Colab, install the course; everywhere, seed and pick the device.
+import importlib.util, os, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("course_lib") is None:
+    source = os.environ.get("COURSE_SOURCE", "git+https://github.com/transformer-course/transformer-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+from course_lib.runtime import QUICK, setup
+device = setup(seed=0)"""
+
+# Packages the course installs on Colab that pip must not resolve dependencies for.
+# bertviz declares transformers, boto3 and sentencepiece but its views import none of them.
+NO_DEPS_PACKAGES = ("bertviz==1.4.1",)
+
+
+def in_colab() -> bool:
+    """True inside Google Colab (the `google.colab` module is importable)."""
+    if "google.colab" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("google.colab") is not None
+    except ModuleNotFoundError:  # no `google` package at all
+        return False
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed python, numpy and torch (all devices) so a notebook gives the same numbers every run."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def pick_device(prefer: str | None = None) -> torch.device:
+    """The best device available: cuda > mps > cpu. `prefer` (or COURSE_DEVICE) forces one."""
+    prefer = prefer or os.environ.get("COURSE_DEVICE")
+    if prefer:
+        dev = torch.device(prefer)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device {prefer!r} was asked for but CUDA is not available here")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _install_colab_extras() -> None:
+    """On Colab, add the packages installed without their dependencies (see NO_DEPS_PACKAGES)."""
+    for spec in NO_DEPS_PACKAGES:
+        name = spec.split("==")[0]
+        if importlib.util.find_spec(name) is None:
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", spec], check=True)
+
+
+def _figure_defaults() -> None:
+    """Small, readable figures: notebooks are committed with their plots and must stay light."""
+    import matplotlib
+
+    matplotlib.rcParams.update({"figure.dpi": 80, "figure.figsize": (6.4, 3.6), "axes.grid": False})
+
+
+def describe(device: torch.device) -> str:
+    """One line: python, torch and device versions, plus quick mode."""
+    where = "Colab" if in_colab() else platform.system()
+    dev = str(device)
+    if device.type == "cuda":
+        dev += f" ({torch.cuda.get_device_name(device)})"
+    quick = ", quick mode" if QUICK else ""
+    return (f"python {platform.python_version()} | torch {torch.__version__} | numpy {np.__version__} | "
+            f"device {dev} | {where}{quick}")
+
+
+def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> torch.device:
+    """Everything the second cell of a notebook needs: Colab extras, seeds, device, one line of versions."""
+    if in_colab():
+        _install_colab_extras()
+    set_seed(seed)
+    _figure_defaults()
+    dev = pick_device(device)
+    if verbose:
+        print(describe(dev))
+    return dev
