@@ -46,7 +46,7 @@ def execute(path: pathlib.Path, quick: bool = False, timeout: int = 1800) -> flo
     os.environ["COURSE_QUICK"] = "1" if quick else "0"
     try:
         start = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         elapsed = time.perf_counter() - start
     finally:
