@@ -1,0 +1,164 @@
+"""Attention for one head: score functions, a numerically stable masked softmax, scaled dot-product attention.
+
+Taught in 04_attention. Every function works on (..., T, d) tensors with any leading batch/head dims.
+Masks are boolean and True means "may attend" (torch's scaled_dot_product_attention convention).
+
+Deliberately left out: several heads and their projections (course_lib.multihead), building padding,
+causal and window masks (course_lib.masking), and fused kernels (multihead uses torch's when it can).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def _tensor(name: str, x, expected: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape {expected}, got {type(x).__name__}")
+    if x.dim() < 2:
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(x.shape)}")
+    return x
+
+
+def _check_qk(q, k) -> None:
+    _tensor("q", q, "(..., T_q, d_k)")
+    _tensor("k", k, "(..., T_k, d_k)")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q and k must end in the same size d_k: q has shape {tuple(q.shape)} (d_k={q.shape[-1]}), "
+                         f"k has shape {tuple(k.shape)} (d_k={k.shape[-1]})")
+
+
+# ---------------------------------------------------------------- score functions: (..., T_q, T_k)
+
+def dot_scores(q: Tensor, k: Tensor) -> Tensor:
+    """score[i, j] = q_i . k_j: (..., T_q, d_k), (..., T_k, d_k) -> (..., T_q, T_k)."""
+    _check_qk(q, k)
+    return q @ k.transpose(-2, -1)
+
+
+def scaled_dot_scores(q: Tensor, k: Tensor, scale: float | None = None) -> Tensor:
+    """score[i, j] = q_i . k_j / sqrt(d_k) (or times `scale`): keeps the scores' variance near 1 for any d_k."""
+    _check_qk(q, k)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    return (q @ k.transpose(-2, -1)) * scale
+
+
+def bilinear_scores(q: Tensor, k: Tensor, W: Tensor) -> Tensor:
+    """score[i, j] = q_i^T W k_j ("general" / multiplicative attention, Luong et al. 2015).
+
+    q (..., T_q, d_q), k (..., T_k, d_k), W (d_q, d_k) -> (..., T_q, T_k). With W = I it is the dot score.
+    """
+    _tensor("q", q, "(..., T_q, d_q)")
+    _tensor("k", k, "(..., T_k, d_k)")
+    expected = (q.shape[-1], k.shape[-1])
+    if not isinstance(W, Tensor) or W.dim() != 2 or tuple(W.shape) != expected:
+        got = tuple(W.shape) if isinstance(W, Tensor) else type(W).__name__
+        raise ValueError(f"W must have shape (d_q, d_k) = {expected} for q {tuple(q.shape)} and k {tuple(k.shape)}, "
+                         f"got {got}")
+    return q @ W @ k.transpose(-2, -1)
+
+
+def additive_scores(q: Tensor, k: Tensor, W_q: Tensor, W_k: Tensor, v: Tensor) -> Tensor:
+    """score[i, j] = v^T tanh(W_q q_i + W_k k_j): a one-hidden-layer MLP (Bahdanau et al. 2015).
+
+    q (..., T_q, d_q), k (..., T_k, d_k), W_q (d_hidden, d_q), W_k (d_hidden, d_k), v (d_hidden,)
+    -> (..., T_q, T_k). The weights are plain tensors (AdditiveScore holds them as a module).
+    Uses memory T_q * T_k * d_hidden: fine for teaching, one reason dot products won.
+    """
+    _tensor("q", q, "(..., T_q, d_q)")
+    _tensor("k", k, "(..., T_k, d_k)")
+    d_hidden = v.shape[0] if isinstance(v, Tensor) and v.dim() == 1 else None
+    for name, w, expected in (("W_q", W_q, (d_hidden, q.shape[-1])), ("W_k", W_k, (d_hidden, k.shape[-1]))):
+        if d_hidden is None or not isinstance(w, Tensor) or tuple(w.shape) != expected:
+            got = tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__
+            v_got = tuple(v.shape) if isinstance(v, Tensor) else type(v).__name__
+            raise ValueError(f"{name} must have shape (d_hidden, d) = {expected} and v shape (d_hidden,), "
+                             f"got {name} {got} and v {v_got}")
+    hq = q @ W_q.T  # (..., T_q, d_hidden)
+    hk = k @ W_k.T  # (..., T_k, d_hidden)
+    hidden = torch.tanh(hq.unsqueeze(-2) + hk.unsqueeze(-3))  # (..., T_q, T_k, d_hidden): every pair
+    return hidden @ v  # (..., T_q, T_k)
+
+
+class AdditiveScore(nn.Module):
+    """The additive (MLP) score as a module with its own weights: forward(q, k) -> (..., T_q, T_k)."""
+
+    def __init__(self, d_q: int, d_k: int, d_hidden: int):
+        super().__init__()
+        self.W_q = nn.Linear(d_q, d_hidden, bias=False)
+        self.W_k = nn.Linear(d_k, d_hidden, bias=False)
+        self.v = nn.Parameter(torch.randn(d_hidden) / math.sqrt(d_hidden))
+
+    def forward(self, q: Tensor, k: Tensor) -> Tensor:
+        return additive_scores(q, k, self.W_q.weight, self.W_k.weight, self.v)
+
+
+# ---------------------------------------------------------------- softmax and attention
+
+def _check_mask(mask, shape: torch.Size) -> None:
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"mask must be a bool torch.Tensor (True = may attend), got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise TypeError(f"mask must have dtype torch.bool (True = may attend), got {mask.dtype}; "
+                        f"for a 0/1 mask use mask.bool(), for an additive -inf mask use mask == 0")
+    try:
+        broadcast = torch.broadcast_shapes(mask.shape, shape)
+    except RuntimeError:
+        broadcast = None
+    if broadcast != shape:
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' shape "
+                         f"{tuple(shape)} (..., T_q, T_k); expected e.g. ({shape[-2]}, {shape[-1]})")
+
+
+def softmax(scores: Tensor, mask: Tensor | None = None, dim: int = -1) -> Tensor:
+    """Numerically stable softmax along `dim`, optionally masked (mask True = may attend).
+
+    Subtracting the row maximum changes nothing mathematically (it cancels in the ratio) but keeps every
+    exp() <= 1, so scores in the thousands never overflow. Masked entries get weight exactly 0; a row
+    with nothing allowed gets all zeros (never NaN).
+    """
+    if not isinstance(scores, Tensor):
+        raise TypeError(f"scores must be a torch.Tensor, got {type(scores).__name__}")
+    if mask is not None:
+        _check_mask(mask, scores.shape)
+        scores = scores.masked_fill(~mask, float("-inf"))
+    row_max = scores.detach().amax(dim=dim, keepdim=True)  # a constant shift: no gradient needed
+    row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))  # all-masked row
+    e = torch.exp(scores - row_max)  # each in [0, 1]; masked entries are exp(-inf) = 0
+    total = e.sum(dim=dim, keepdim=True)
+    return e / torch.where(total > 0, total, torch.ones_like(total))  # all-masked row: 0 / 1 = 0
+
+
+def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, scale: float | None = None) -> tuple[Tensor, Tensor]:
+    """softmax(q k^T / sqrt(d_k), masked) v, returning (out, weights).
+
+    q (..., T_q, d_k), k (..., T_k, d_k), v (..., T_k, d_v); leading dims broadcast (batch, heads).
+    mask: bool, broadcastable to (..., T_q, T_k), True = may attend. dropout_p is applied to the weights
+    as given (pass 0.0 at evaluation, as with torch's function); the weights returned are the ones used.
+    Returns out (..., T_q, d_v) and weights (..., T_q, T_k).
+    """
+    _check_qk(q, k)
+    _tensor("v", v, "(..., T_k, d_v)")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"k and v must hold the same number of positions T_k: k has shape {tuple(k.shape)} "
+                         f"(T_k={k.shape[-2]}), v has shape {tuple(v.shape)} (T_k={v.shape[-2]})")
+    if not (q.dtype == k.dtype == v.dtype):
+        raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
+    try:
+        torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(f"the leading (batch, head) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and "
+                         f"v {tuple(v.shape)} do not broadcast together") from None
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p!r}")
+
+    scores = scaled_dot_scores(q, k, scale)  # (..., T_q, T_k)
+    weights = softmax(scores, mask)  # (..., T_q, T_k), each row sums to 1 (or 0 if fully masked)
+    if dropout_p > 0.0:
+        weights = F.dropout(weights, p=dropout_p)
+    return weights @ v, weights  # (..., T_q, d_v), (..., T_q, T_k)

@@ -1,0 +1,121 @@
+"""Positions for attention: the sinusoidal table and learned position embeddings.
+
+Taught in 03_positional_encoding. Attention on its own sees a set of tokens, not a sequence: these
+modules add a vector that depends on the position to each token vector, so that order can matter.
+
+Both modules take x of shape (B, T, d_model) and return x plus the positions 0..T-1 (then dropout).
+Deliberately left out: relative positions (Shaw et al., T5 buckets), rotary embeddings (RoPE), ALiBi,
+and a start offset for cached decoding (the course's models re-read the whole sequence).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+BASE = 10000.0  # the wavelength scale of "Attention Is All You Need"
+
+
+def _positive_int(name: str, value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def sinusoidal_frequencies(d_model: int, base: float = BASE, dtype: torch.dtype = torch.float32) -> Tensor:
+    """The angular frequency of each (sin, cos) pair: w_i = 1 / base^(2i / d_model), shape (d_model // 2,).
+
+    Pair i fills dimensions 2i (sine) and 2i + 1 (cosine); its wavelength is 2 * pi / w_i positions,
+    from 2 * pi (i = 0, the fastest wave) up to about 2 * pi * base (the slowest).
+    """
+    _positive_int("d_model", d_model)
+    if d_model % 2:
+        raise ValueError(f"d_model must be even (dimensions come in sin/cos pairs), got d_model={d_model}")
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # 0, 2, 4, ..., d_model - 2
+    return (1.0 / base ** (two_i / d_model)).to(dtype)  # (d_model // 2,)
+
+
+def sinusoidal_table(max_len: int, d_model: int, base: float = BASE, dtype: torch.dtype = torch.float32) -> Tensor:
+    """The fixed table PE of shape (max_len, d_model).
+
+    PE[pos, 2i] = sin(pos / base^(2i / d_model)) and PE[pos, 2i + 1] = cos(pos / base^(2i / d_model)).
+    d_model must be even: an odd size would leave the last sine without its cosine partner (and break
+    the "shift = rotation" property), so it is rejected rather than silently truncated.
+    Computed in float64 and then cast, so float32 tables are as exact as they can be.
+    """
+    _positive_int("max_len", max_len)
+    freqs = sinusoidal_frequencies(d_model, base, dtype=torch.float64)  # (d_model // 2,)
+    pos = torch.arange(max_len, dtype=torch.float64)  # (max_len,)
+    angles = pos[:, None] * freqs[None, :]  # (max_len, d_model // 2)
+    pe = torch.empty(max_len, d_model, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(angles)  # even dimensions: sine
+    pe[:, 1::2] = torch.cos(angles)  # odd dimensions: cosine of the same angle
+    return pe.to(dtype)
+
+
+def _check_input(x, d_model: int, max_len: int) -> int:
+    """Validate x of shape (B, T, d_model) against a table of max_len rows; returns T."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor of shape (B, T, d_model), got {type(x).__name__}")
+    if x.dim() != 3 or x.shape[-1] != d_model:
+        raise ValueError(f"x must have shape (B, T, d_model={d_model}), got {tuple(x.shape)}")
+    T = x.shape[1]
+    if T > max_len:
+        raise ValueError(f"sequence length T={T} is longer than max_len={max_len}, the number of positions "
+                         f"this encoding was built for; use max_len >= {T} or shorter sequences")
+    return T
+
+
+class SinusoidalPositionalEncoding(nn.Module):
+    """Adds the fixed sinusoidal table to token vectors: x (B, T, d_model) -> x + PE[:T] (then dropout).
+
+    The table is a buffer (it moves with .to(device), has no gradient) and is not saved in state_dict:
+    it is rebuilt from the formula, so checkpoints stay small.
+    """
+
+    def __init__(self, d_model: int, max_len: int, dropout: float = 0.0):
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.d_model, self.max_len = d_model, max_len
+        self.register_buffer("pe", sinusoidal_table(max_len, d_model), persistent=False)  # (max_len, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        T = _check_input(x, self.d_model, self.max_len)
+        return self.dropout(x + self.pe[:T].to(x.dtype))  # (B, T, d_model) + (T, d_model) broadcasts over B
+
+    def extra_repr(self) -> str:
+        return f"d_model={self.d_model}, max_len={self.max_len}"
+
+
+class LearnedPositionalEmbedding(nn.Module):
+    """Adds a trained vector per position (as BERT and GPT do): x (B, T, d_model) -> x + P[:T] (then dropout).
+
+    P is an nn.Embedding(max_len, d_model), initialised small (std 0.02, as GPT-2) and learned with the
+    rest of the model. Unlike the sinusoidal table it has nothing to say about positions >= max_len.
+    """
+
+    def __init__(self, max_len: int, d_model: int, dropout: float = 0.0):
+        super().__init__()
+        _positive_int("max_len", max_len)
+        _positive_int("d_model", d_model)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.d_model, self.max_len = d_model, max_len
+        self.embedding = nn.Embedding(max_len, d_model)  # row p is the vector of position p
+        nn.init.normal_(self.embedding.weight, std=0.02)
+        self.dropout = nn.Dropout(dropout)
+
+    @property
+    def weight(self) -> Tensor:
+        """The (max_len, d_model) table of learned position vectors."""
+        return self.embedding.weight
+
+    def forward(self, x: Tensor) -> Tensor:
+        T = _check_input(x, self.d_model, self.max_len)
+        positions = torch.arange(T, device=x.device)  # (T,)
+        return self.dropout(x + self.embedding(positions).to(x.dtype))  # (B, T, d_model)
+
+    def extra_repr(self) -> str:
+        return f"max_len={self.max_len}, d_model={self.d_model}"
