@@ -3,6 +3,7 @@
     python tests/execute_notebooks.py                 # every notebook in notebooks/
     python tests/execute_notebooks.py 01 03_positional_encoding.ipynb
     python tests/execute_notebooks.py --quick 02      # quick mode (as the tests run), for a fast look
+    python tests/execute_notebooks.py --clean-only 05 # re-clean the saved file, without running it
 
 Each notebook runs top to bottom in a fresh kernel from the notebooks/ folder, exactly as after
 "Restart kernel and run all". A notebook that fails is left untouched on disk and the error printed.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -24,6 +26,10 @@ from nbclient import NotebookClient
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# course_lib.viz views inline third-party JavaScript (d3, bertviz) at run time; the repository commits
+# none of it, so their saved outputs are replaced by a note (GitHub would not run the scripts anyway).
+LIVE_VIEW = re.compile(r'id="course-(head|model)-view-')
+LIVE_VIEW_NOTE = "[interactive attention view: run this cell to see it; its JavaScript is not saved]\n"
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -35,8 +41,15 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if WIDGET_MIME not in o.get("data", {})]
+            cell.outputs = [_strip_live_view(o) for o in cell.outputs if WIDGET_MIME not in o.get("data", {})]
     return nb
+
+
+def _strip_live_view(output):
+    html = output.get("data", {}).get("text/html", "")
+    if LIVE_VIEW.search("".join(html)):
+        return nbformat.v4.new_output("display_data", data={"text/plain": LIVE_VIEW_NOTE})
+    return output
 
 
 def execute(path: pathlib.Path, quick: bool = False, timeout: int = 1800) -> float:
@@ -77,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="notebook names or number prefixes (default: all)")
     parser.add_argument("--quick", action="store_true", help="run in quick mode (COURSE_QUICK=1)")
+    parser.add_argument("--clean-only", action="store_true", help="only clean the saved notebooks")
     args = parser.parse_args(argv)
     failed = 0
     for path in resolve(args.names):
+        if args.clean_only:
+            nbformat.write(clean(nbformat.read(path, as_version=4)), path)
+            continue
         try:
             seconds = execute(path, quick=args.quick)
             print(f"{path.name}: ran in {seconds:.1f} s ({path.stat().st_size // 1024} KB)")

@@ -1,0 +1,123 @@
+"""Run bertviz's own head and model views with no network (used by 05_multi_head_attention).
+
+bertviz 1.4.1 writes HTML that fetches require.js, d3 5.7 and jQuery 2.0 from a CDN, so offline (and in
+JupyterLab 4, which has no require.js) the cell stays blank. Here its own head_view.js / model_view.js
+run unchanged, but inside a function that supplies what they ask `requirejs` for:
+  - d3 5.7.0 read from the installed `mpld3` package (it ships d3.v5.min.js), gzip-compressed and
+    base64-encoded so that each view adds ~100 KB, not ~240 KB, to a saved notebook;
+  - instead of jQuery, the few calls bertviz makes on it ($(selector), append, val, text, on, ...),
+    written here in a dozen lines of plain DOM code;
+  - instead of require.js, a two-line `require.config` / `requirejs` stand-in.
+No third-party JavaScript is stored in this repository. Deliberately left out: neuron_view (it needs
+bertviz's own copy of a BERT implementation) and any browser without DecompressionStream (2023+).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+import importlib.resources
+import importlib.util
+import itertools
+import re
+
+BERTVIZ_VERSION = "1.4.1"
+_REQUIRE_TAG = '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js"></script>'
+_SCRIPT_OPEN = '\n<script type="text/javascript">\n'
+_counter = itertools.count()
+
+# Course-written JavaScript around bertviz's script. ROOT_ID, D3_GZIP_BASE64 and BERTVIZ_JS are filled in.
+_WRAPPER = """
+(function () {
+  function fail(err) {
+    const root = document.getElementById("ROOT_ID");
+    if (root) root.insertAdjacentText("beforeend", "bertviz could not start offline: " + err);
+  }
+  if (typeof DecompressionStream === "undefined") { fail("this browser has no DecompressionStream"); return; }
+  const packed = Uint8Array.from(atob("D3_GZIP_BASE64"), c => c.charCodeAt(0));  // d3 5.7.0 from mpld3
+  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
+  new Response(stream).text().then(function (d3Source) {
+    document.getElementById("ROOT_ID-note")?.remove();  // the script runs: no need for the note
+    // d3's UMD header looks for define/module/exports: hide them so it attaches to `holder` instead.
+    const holder = {};
+    new Function("define", "module", "exports", d3Source).call(holder);
+    const d3 = holder.d3;
+
+    // The jQuery calls bertviz makes, on plain DOM elements.
+    function $(selector) {
+      const els = selector.startsWith("<") ? [document.createElement(selector.replace(/[<>\\/\\s]/g, ""))]
+                                           : Array.from(document.querySelectorAll(selector));
+      const each = f => { els.forEach(f); return api; };
+      const api = {
+        els: els,
+        append: child => each(e => child.els.forEach(c => e.appendChild(c))),
+        val: v => (v === undefined ? (els[0] || {}).value : each(e => { e.value = v; })),
+        text: t => each(e => { e.textContent = t; }),
+        attr: (name, v) => each(e => e.setAttribute(name, v)),
+        empty: () => each(e => e.replaceChildren()),
+        on: (type, handler) => each(e => e.addEventListener(type, handler)),
+        change: () => each(e => e.dispatchEvent(new Event("change"))),
+      };
+      return api;
+    }
+
+    // A stand-in for require.js: hand bertviz the two modules it asks for.
+    const require = {config: function () {}};
+    function requirejs(names, body) { body(...names.map(n => ({jquery: $, d3: d3})[n])); }
+
+BERTVIZ_JS
+  }).catch(fail);
+})();
+"""
+
+
+def unavailable_reason() -> str | None:
+    """None when offline bertviz views can be built here, else a one-line reason (what to install)."""
+    if importlib.util.find_spec("bertviz") is None:
+        return f'bertviz is not installed (pip install --no-deps "bertviz=={BERTVIZ_VERSION}")'
+    if importlib.util.find_spec("mpld3") is None:
+        return "mpld3, which ships the d3 library bertviz draws with, is not installed (pip install mpld3)"
+    try:
+        _d3_gzip_base64()
+    except (FileNotFoundError, OSError) as err:
+        return f"the d3 library could not be read from the mpld3 package ({err})"
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _d3_gzip_base64() -> str:
+    """d3.v5.min.js from the mpld3 package, gzip-compressed (reproducibly: mtime=0) and base64-encoded."""
+    source = (importlib.resources.files("mpld3") / "js" / "d3.v5.min.js").read_bytes()
+    return base64.b64encode(gzip.compress(source, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def _split(bertviz_html: str) -> tuple[str, str]:
+    """bertviz's html_action='return' output -> (markup, javascript), or ValueError if it has changed."""
+    if not bertviz_html.startswith(_REQUIRE_TAG) or _SCRIPT_OPEN not in bertviz_html:
+        raise ValueError(f"unexpected HTML from bertviz (the course expects bertviz {BERTVIZ_VERSION})")
+    markup, script = bertviz_html[len(_REQUIRE_TAG):].split(_SCRIPT_OPEN, 1)
+    return markup, script.rsplit("\n</script>", 1)[0]
+
+
+def offline_html(kind: str, **bertviz_kwargs) -> str:
+    """The HTML of bertviz's `kind` view ("head" or "model") with its libraries inlined.
+
+    bertviz_kwargs go to bertviz.head_view / bertviz.model_view (attention=..., tokens=..., ...).
+    """
+    import bertviz
+
+    view = {"head": bertviz.head_view, "model": bertviz.model_view}[kind]
+    markup, script = _split(view(html_action="return", **bertviz_kwargs).data)
+    # bertviz names each view with a random uuid; a hash of the content keeps saved notebooks stable.
+    uuid = re.compile(r"bertviz-[0-9a-f]{32}")
+    digest = hashlib.sha1(uuid.sub("", script).encode()).hexdigest()[:10]
+    root_id = f"course-{kind}-view-{digest}-{next(_counter)}"
+    markup, script = uuid.sub(root_id, markup), uuid.sub(root_id, script)
+    script = re.sub(r"</(script)", r"<\\/\1", script, flags=re.IGNORECASE)  # tokens may not end the <script>
+    js = (_WRAPPER.replace("ROOT_ID", root_id).replace("D3_GZIP_BASE64", _d3_gzip_base64())
+          .replace("BERTVIZ_JS", script))
+    note = (f'<div id="{root_id}-note" style="font-size:12px;color:#888">Nothing drawn? Run the cell: '
+            f"saved JavaScript runs only in a trusted notebook.</div>")
+    return f'{markup.strip()}\n{note}\n<script type="text/javascript">{js}</script>\n'

@@ -1,0 +1,43 @@
+"""The head explorer of 05_multi_head_attention: type a sentence, pick a layer and a head, see its attention.
+
+`head_explorer(attend, sentence)` takes any function attend(sentence) -> (attentions, tokens), with
+attentions the course format (a list over layers of (B, H, T, T) tensors), so it works for every model
+of the course. Deliberately left out: the bertviz views (course_lib.viz), which need no kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from course_lib.plots import heatmap
+from course_lib.plots.multihead import head_heatmaps
+from course_lib.widgets import explorer
+
+
+def head_explorer(attend: Callable[[str], tuple[list, list[str]]], sentence: str,
+                  title: str | None = None) -> widgets.VBox:
+    """Explorer: a text box (press Enter to apply), a layer dropdown and a head dropdown ("all" = every head)."""
+    attentions, _ = attend(sentence)
+    n_layers, n_heads = len(attentions), attentions[0].shape[1]
+
+    def draw(sentence: str, layer: int, head) -> None:
+        try:
+            attentions, tokens = attend(sentence)
+        except (ValueError, KeyError) as err:  # e.g. an empty sentence or one longer than the model allows
+            print(f"cannot show that sentence: {err}")
+            return
+        weights = attentions[layer][0]  # (H, T, T)
+        if head == "all":
+            head_heatmaps(weights, tokens, title=f"layer {layer}, every head (rows = queries)")
+        else:
+            heatmap(weights[head], rows=tokens, cols=tokens, vmin=0, vmax=1, annotate=len(tokens) <= 10,
+                    title=f"layer {layer}, head {head}", xlabel="key (attended to)", ylabel="query")
+
+    controls = {
+        "sentence": widgets.Text(value=sentence, description="sentence", continuous_update=False),
+        "layer": widgets.Dropdown(options=list(range(n_layers)), value=0, description="layer"),
+        "head": widgets.Dropdown(options=["all"] + list(range(n_heads)), value="all", description="head"),
+    }
+    return explorer(draw, controls, title=title or "Which words does each head look at?")
