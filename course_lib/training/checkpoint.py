@@ -1,0 +1,158 @@
+"""Checkpoints: written atomically, loaded safely, complete enough to continue the same run.
+
+Used by 08_encoder_decoder, 09_bert_pretraining and 10_gpt_pretraining (through `train`, and directly
+to save or load a trained model). A checkpoint is a dict of tensors and plain python values (no
+pickled classes), so `torch.load(weights_only=True)` can read it without running any code from the
+file. It holds the model and optimizer states, the gradient scaler, the step, the History, the
+TrainConfig, the random-number-generator states (python, numpy, torch CPU and CUDA; one set per
+process) and an `extra` dict for anything else plain (e.g. the model's config as a dict).
+Deliberately left out: sharded checkpoints and keeping the last N files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import random
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+
+from .history import History
+
+FORMAT = "course_lib.training/1"
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The user's model inside a torch.compile or DistributedDataParallel wrapper (keys without prefixes)."""
+    while True:
+        if hasattr(model, "_orig_mod"):  # torch.compile
+            model = model._orig_mod
+        elif isinstance(model, nn.parallel.DistributedDataParallel):
+            model = model.module
+        else:
+            return model
+
+
+def to_plain(obj):
+    """Dataclasses (TrainConfig, History, a model config) -> dicts, recursively; tuples stay tuples."""
+    if isinstance(obj, History):
+        return obj.to_dict()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_plain(v) for v in obj)
+    return obj
+
+
+def get_rng_states() -> dict:
+    """The states of every random number generator a training step may draw from."""
+    np_state = np.random.get_state()
+    states = {
+        "python": random.getstate(),
+        "numpy": (np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict) -> None:
+    """Put back generator states saved by get_rng_states (exact resume needs this)."""
+    random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in states["python"]))
+    name, key, *rest = states["numpy"]
+    np.random.set_state((name, np.asarray(key, dtype=np.int64).astype(np.uint32), *rest))
+    torch.set_rng_state(states["torch"].cpu())
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in states["cuda"]])
+
+
+def save_checkpoint(path, model: nn.Module, optimizer=None, scaler=None, step: int = 0, history=None,
+                    config=None, rng_states=None, extra: dict | None = None) -> pathlib.Path:
+    """Write a checkpoint atomically: a temporary file in the same folder, then os.replace.
+
+    os.replace is atomic, so the file at `path` is always either the old checkpoint or the new one,
+    even if the save is interrupted (Ctrl-C, a full disk, a crash). `rng_states`: a dict from
+    get_rng_states or a list of them (one per process); default: this process's current states.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if rng_states is None:
+        rng_states = get_rng_states()
+    state = {
+        "format": FORMAT,
+        "model": unwrap(model).state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scaler": scaler.state_dict() if scaler is not None else None,
+        "step": int(step),
+        "history": to_plain(history),
+        "config": to_plain(config),
+        "rng": rng_states if isinstance(rng_states, list) else [rng_states],
+        "extra": to_plain(extra or {}),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # also KeyboardInterrupt: never leave a half-written file behind
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def check_compatible(model: nn.Module, state: dict, source: str = "the checkpoint") -> None:
+    """Raise a ValueError naming every parameter whose name or shape differs between model and state."""
+    own = unwrap(model).state_dict()
+    problems = []
+    for name, tensor in state.items():
+        if name not in own:
+            problems.append(f"{name!r} is in the checkpoint but not in the model")
+        elif tuple(own[name].shape) != tuple(tensor.shape):
+            problems.append(f"{name!r} has shape {tuple(tensor.shape)} in the checkpoint "
+                            f"but {tuple(own[name].shape)} in the model")
+    problems += [f"{name!r} is in the model but not in the checkpoint" for name in own if name not in state]
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValueError(f"{source} was saved from a model with a different config: "
+                         + "; ".join(problems[:5]) + more
+                         + ". Build the model with the config it was saved with, or start afresh "
+                           "(delete the file or choose another checkpoint_path).")
+
+
+def load_checkpoint(path, model: nn.Module | None = None, optimizer=None, scaler=None,
+                    map_location="cpu") -> dict:
+    """Read a checkpoint with torch.load(weights_only=True); load the states into what is given.
+
+    Returns the checkpoint dict: 'model', 'optimizer', 'scaler', 'step', 'history' (a History),
+    'config' and 'extra' (plain dicts), 'rng' (restore with set_rng_states(ckpt['rng'][0])).
+    A model built with a different config raises a ValueError naming the mismatched parameters.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {str(path)!r}")
+    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{str(path)!r} is not a checkpoint written by save_checkpoint ({FORMAT})")
+    if model is not None:
+        check_compatible(model, ckpt["model"], f"checkpoint {str(path)!r}")
+        unwrap(model).load_state_dict(ckpt["model"])
+    if optimizer is not None and ckpt["optimizer"] is not None:
+        kept = [{k: g[k] for k in ("fused", "foreach") if k in g} for g in optimizer.param_groups]
+        optimizer.load_state_dict(ckpt["optimizer"])
+        for group, settings in zip(optimizer.param_groups, kept):  # this machine's kernels, not the saver's
+            group.update(settings)
+    if scaler is not None and ckpt["scaler"] is not None:
+        scaler.load_state_dict(ckpt["scaler"])
+    if ckpt["history"] is not None:
+        ckpt["history"] = History.from_dict(ckpt["history"])
+    return ckpt
