@@ -66,6 +66,12 @@ def exercise(name: str) -> Callable:
     return wrap
 
 
+def returned(value, what: str = "your function"):
+    """Pass through what a student's function returned; a hint when it is None (a forgotten `return`)."""
+    require(value is not None, f"{what} returns None: did you forget `return`?")
+    return value
+
+
 def require(condition: bool, hint: str) -> None:
     """Raise Hint(hint) unless condition holds: the building block of every check."""
     if not condition:
