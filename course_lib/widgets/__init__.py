@@ -38,6 +38,7 @@ def explorer(draw: Callable[..., None], controls: dict, columns: int = 3, title:
     rows = [widgets.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]
     header = [widgets.HTML(f"<b>{title}</b>")] if title else []
     box = widgets.VBox(header + rows + [out])
+    box.add_class("course-explorer")  # a stable hook: the browser tests find explorers by this class
     box.controls, box.output, box.redraw = controls, out, redraw
     redraw()
     return box
