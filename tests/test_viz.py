@@ -6,9 +6,7 @@ import base64
 import gzip
 import importlib.resources
 import json
-import pathlib
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -17,7 +15,6 @@ import torch
 from course_lib import viz
 from course_lib.viz import offline
 
-CHROMIUM = "/usr/bin/chromium"
 H, T, L = 3, 5, 2
 TOKENS = ["the", "cat", "sat", "</script>", "mat"]
 
@@ -158,82 +155,4 @@ def test_one_layer_tensor_is_accepted(tmp_path):
 
 # ----- in a real browser, with the network refused ---------------------------------------------------
 
-def _browser_missing() -> str | None:
-    if not pathlib.Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        return f"{CHROMIUM} not found (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install playwright; never `playwright install`)"
-    return None
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield b
-        b.close()
-
-
-def _open(browser, path: pathlib.Path):
-    """Open a page with every non-file request refused; returns (page, refused URLs, page errors)."""
-    page = browser.new_page()
-    refused, errors = [], []
-
-    def route(r):
-        if r.request.url.startswith("file://"):
-            return r.continue_()
-        refused.append(r.request.url)
-        return r.abort()
-
-    page.route("**/*", route)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
-    return page, refused, errors
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(_browser_missing() is not None, reason=str(_browser_missing()))
-@needs_bertviz
-def test_views_render_offline_in_chromium(browser, tmp_path):
-    att = _attentions(B=1)
-    head = viz.save_html(viz.head_view(att, TOKENS), tmp_path / "head.html")
-    page, refused, errors = _open(browser, head)
-    lines = page.locator("svg line")
-    lines.first.wait_for(state="attached", timeout=10_000)
-    assert lines.count() == H * T * T  # bertviz draws every (head, query, key) pair of the layer
-    opacities = page.eval_on_selector_all("svg line", "ls => ls.map(l => +l.getAttribute('stroke-opacity'))")
-    page.select_option("select#layer", "1")  # the layer dropdown redraws with the other layer's weights
-    page.wait_for_timeout(200)
-    after = page.eval_on_selector_all("svg line", "ls => ls.map(l => +l.getAttribute('stroke-opacity'))")
-    assert len(after) == H * T * T and after != opacities
-    # bertviz sets each line's opacity to weight / (number of heads shown)
-    assert sorted(opacities) == pytest.approx(sorted((att[0][0] / H).flatten().tolist()), abs=1e-3)
-    texts = page.eval_on_selector_all("svg text", "ts => ts.map(t => t.textContent)")
-    assert texts == TOKENS * 2  # queries on the left, keys on the right
-    assert refused == [] and errors == []
-    assert page.locator("text=Nothing drawn?").count() == 0  # the script removed its "run the cell" note
-    page.close()
-
-    model = viz.save_html(viz.model_view(att, TOKENS), tmp_path / "model.html")
-    page, refused, errors = _open(browser, model)
-    page.locator("svg line").first.wait_for(state="attached", timeout=10_000)
-    assert page.locator("svg line").count() == L * H * T * T  # a thumbnail per (layer, head)
-    assert refused == [] and errors == []
-    page.close()
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(_browser_missing() is not None, reason=str(_browser_missing()))
-def test_fallback_view_renders_in_chromium(browser, tmp_path):
-    att = _attentions(B=1)
-    page, refused, errors = _open(browser, viz.save_html(viz.head_view(att, TOKENS, use_bertviz=False),
-                                                         tmp_path / "own.html"))
-    assert page.locator("svg").count() == L and page.locator("svg line").count() > 0
-    assert refused == [] and errors == []
-    page.close()

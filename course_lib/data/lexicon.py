@@ -3,9 +3,9 @@
 Taught in 02_embeddings (the word categories are what a trained embedding rediscovers). Each entry is
 a `Word`: an English lemma with its inflected forms (plural, past tense, present third person), its
 category ("colour", "animal", "motion", ...) and, for names, the gender its pronoun needs.
-Deliberately left out: any other language. A second language is added later as extra fields or a
-parallel table keyed by the English lemma (e.g. Spanish form and grammatical gender), without
-changing the grammar that uses this table.
+The Spanish side (08_encoder_decoder) is a parallel table, `SPANISH`, keyed by the English lemma:
+a `SpanishWord` with the Spanish lemma, grammatical gender, plural, verb and adjective forms; the
+grammar above does not use it (course_lib.data.spanish does). Deliberately left out: other languages.
 """
 
 from __future__ import annotations
@@ -157,3 +157,120 @@ def word_categories() -> dict[str, str]:
             if form:
                 out.setdefault(form.lower(), w.category)
     return out
+
+
+# ----------------------------------------------------------------------------- the Spanish side
+
+@dataclass(frozen=True)
+class SpanishWord:
+    """The Spanish side of one lexicon entry (SPANISH[english_lemma]). Unused fields stay empty."""
+
+    lemma: str                    # "pelota", "encontrar", "rojo", "una mañana", "María"
+    gender: str = ""              # nouns and names: "f" | "m" (la pelota, el libro)
+    plural: str = ""              # nouns: "pelotas", "ratones"
+    forms: tuple[str, ...] = ()   # verbs: (present sg, present pl, past sg, past pl) of the 3rd person;
+    #                               adjectives: (masc sg, fem sg, masc pl, fem pl)
+    to: str = ""                  # motion verbs: "to the park" -> "a" (al parque) or "hasta"
+    reflexive: bool = False       # verbs said with "se": "se apresuró"
+    copula: str = ""              # adjectives after "was": "ser", "estar", or "tener hambre" (tenía hambre)
+
+
+# "english=spanish/gender[/irregular plural]"
+_ES_NOUNS = (
+    "cat=gato/m dog=perro/m bird=pájaro/m horse=caballo/m rabbit=conejo/m fox=zorro/m mouse=ratón/m/ratones "
+    "duck=pato/m cow=vaca/f sheep=oveja/f goat=cabra/f frog=rana/f owl=búho/m pig=cerdo/m bear=oso/m "
+    "ball=pelota/f book=libro/m box=caja/f key=llave/f hat=sombrero/m cup=taza/f lamp=lámpara/f "
+    "basket=cesta/f letter=carta/f coin=moneda/f shoe=zapato/m kite=cometa/f bag=bolsa/f bottle=botella/f "
+    "ring=anillo/m map=mapa/m clock=reloj/m toy=juguete/m stone=piedra/f bell=campana/f candle=vela/f "
+    "pencil=lápiz/m plate=plato/m umbrella=paraguas/m/paraguas blanket=manta/f feather=pluma/f shell=concha/f "
+    "apple=manzana/f cake=pastel/m carrot=zanahoria/f banana=plátano/m egg=huevo/m cookie=galleta/f "
+    "pear=pera/f sandwich=bocadillo/m plum=ciruela/f cherry=cereza/f pie=tarta/f lemon=limón/m/limones "
+    "garden=jardín/m/jardines park=parque/m forest=bosque/m kitchen=cocina/f river=río/m beach=playa/f "
+    "school=escuela/f market=mercado/m library=biblioteca/f farm=granja/f lake=lago/m hill=colina/f "
+    "village=pueblo/m station=estación/f/estaciones field=campo/m street=calle/f bridge=puente/m "
+    "castle=castillo/m cave=cueva/f shop=tienda/f museum=museo/m meadow=prado/m harbour=puerto/m "
+    "tree=árbol/m bench=banco/m wall=muro/m door=puerta/f table=mesa/f bed=cama/f rock=roca/f bush=arbusto/m "
+    "fence=valla/f window=ventana/f gate=verja/f chair=silla/f "
+    "morning=mañana/f day=día/m afternoon=tarde/f evening=noche/f")
+# "english=infinitive>preposition of 'to a place'[:present sg,present pl,past sg,past pl]"
+_ES_VERBS = (
+    "walk=caminar>a run=correr>a go=ir>a:va,van,fue,fueron hurry=apresurarse>a rush=acudir>a "
+    "wander=deambular>hasta stroll=pasear>hasta march=marchar>a "
+    "find=encontrar:encuentra,encuentran,encontró,encontraron discover=descubrir notice=notar spot=divisar "
+    "take=tomar hold=sostener:sostiene,sostienen,sostuvo,sostuvieron carry=llevar wash=lavar clean=limpiar "
+    "hide=esconder keep=guardar lift=levantar fix=arreglar mend=reparar see=ver:ve,ven,vio,vieron "
+    "meet=conocer greet=saludar give=dar:da,dan,dio,dieron show=mostrar:muestra,muestran,mostró,mostraron "
+    "bring=traer:trae,traen,trajo,trajeron throw=lanzar eat=comer buy=comprar "
+    "play=jugar:juega,juegan,jugó,jugaron put=poner:pone,ponen,puso,pusieron be=ser")
+# "english=masculine singular[/irregular plural | /inv (never changes)]"; together=junto is the adverb
+_ES_ADJECTIVES = (
+    "red=rojo blue=azul green=verde yellow=amarillo white=blanco black=negro brown=marrón/marrones "
+    "orange=naranja/inv pink=rosa/inv grey=gris purple=morado big=grande small=pequeño little=pequeñito "
+    "tiny=diminuto huge=enorme old=viejo new=nuevo shiny=brillante dirty=sucio heavy=pesado broken=roto "
+    "beautiful=bonito strange=extraño quiet=tranquilo sunny=soleado dark=oscuro busy=concurrido empty=vacío "
+    "peaceful=apacible noisy=ruidoso rainy=lluvioso windy=ventoso cold=frío warm=cálido cloudy=nublado "
+    "bright=luminoso foggy=brumoso happy=contento sad=triste tired=cansado hungry=hambriento "
+    "scared=asustado excited=emocionado proud=orgulloso sleepy=soñoliento surprised=sorprendido glad=alegre "
+    "together=junto")
+_ES_COPULA = {"quality": "ser", "setting": "estar", "feeling": "estar", "weather": "ser", "colour": "ser",
+              "size": "ser", "dirty": "estar", "broken": "estar", "hungry": "tener hambre",
+              "sleepy": "tener sueño"}
+_ES_NAMES = {"Maria": "María", "Anna": "Ana", "Lucy": "Lucía", "Sofia": "Sofía", "Tom": "Tomás"}
+_ES_PHRASES = {
+    "one morning": "una mañana", "one day": "un día", "one afternoon": "una tarde", "one evening": "una noche",
+    "on Monday": "el lunes", "on Saturday": "el sábado", "early in the morning": "temprano por la mañana",
+    "after breakfast": "después del desayuno", "then": "entonces", "after that": "después de eso",
+    "soon": "pronto", "suddenly": "de repente", "later": "más tarde", "next": "luego",
+    "in the evening": "por la noche", "at last": "por fin", "in the end": "al final", "at night": "de noche",
+    "later that day": "más tarde ese día", "finally": "finalmente", "home": "casa"}
+
+
+def _es_plural(word: str) -> str:
+    """Regular Spanish plural: vowel + s (pelotas), z -> ces (lápices), consonant + es (relojes)."""
+    if word[-1] in "aeiouáéíóú":
+        return word + "s"
+    return word[:-1] + "ces" if word.endswith("z") else word + "es"
+
+
+def _es_conjugate(infinitive: str) -> tuple[str, str, str, str]:
+    """Regular 3rd person (present sg, present pl, past sg, past pl): camina, caminan, caminó, caminaron."""
+    stem, ending = infinitive[:-2], infinitive[-2:]
+    if ending == "ar":
+        return stem + "a", stem + "an", stem + "ó", stem + "aron"
+    return stem + "e", stem + "en", stem + "ió", stem + "ieron"
+
+
+def _build_spanish() -> dict[str, SpanishWord]:
+    es: dict[str, SpanishWord] = {}
+    for item in _ES_NOUNS.split():
+        english, spec = item.split("=")
+        lemma, gender, *plural = spec.split("/")
+        es[english] = SpanishWord(lemma, gender, plural[0] if plural else _es_plural(lemma))
+    for item in _ES_VERBS.split():
+        english, spec = item.split("=")
+        spec, _, irregular = spec.partition(":")
+        lemma, _, to = spec.partition(">")
+        reflexive = lemma.endswith("se")
+        forms = tuple(irregular.split(",")) if irregular else _es_conjugate(lemma.removesuffix("se"))
+        es[english] = SpanishWord(lemma, forms=forms, to=to, reflexive=reflexive)
+    for item in _ES_ADJECTIVES.split():
+        english, spec = item.split("=")
+        lemma, _, plural = spec.partition("/")
+        if plural == "inv":
+            forms = (lemma,) * 4
+        elif lemma.endswith("o"):
+            forms = (lemma, lemma[:-1] + "a", lemma + "s", lemma[:-1] + "as")
+        else:
+            forms = (lemma, lemma, plural or _es_plural(lemma), plural or _es_plural(lemma))
+        word = LEXICON.get(english)
+        copula = _ES_COPULA.get(english) or _ES_COPULA.get(word.category, "")
+        es[english] = SpanishWord(lemma, forms=forms, copula=copula)
+    for w in LEXICON.values():
+        if w.pos == "name":
+            es[w.lemma] = SpanishWord(_ES_NAMES.get(w.lemma, w.lemma), gender=w.gender)
+    for english, spanish in _ES_PHRASES.items():
+        es[english] = SpanishWord(spanish)
+    return es
+
+
+SPANISH: dict[str, SpanishWord] = _build_spanish()
