@@ -144,3 +144,15 @@ def test_readme_commands_match_ci():
     assert 'pip install -e ".[dev]"' in readme and '-e ".[dev]"' in ci
     assert "bertviz==1.4.1" in readme and "bertviz==1.4.1" in ci
     assert "python -m pytest" in readme and "python -m pytest" in ci
+
+
+def test_readme_links_every_notebook_and_its_colab_page():
+    readme = (ROOT / "README.md").read_text()
+    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    colab = repo.replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/notebooks/"
+    for path in NOTEBOOKS:
+        assert f"](notebooks/{path.name})" in readme, f"README's course map does not link {path.name}"
+        assert f"]({colab}{path.name})" in readme, f"README has no Colab link for {path.name} ({colab}...)"
+    linked = set(re.findall(r"\]\(notebooks/(\d\d_\w+\.ipynb)\)", readme))
+    assert linked <= {p.name for p in NOTEBOOKS}, f"README links notebooks that do not exist: {linked}"
+    assert repo.removeprefix("https://") in SETUP_CELL, "the setup cell installs from another repository"
