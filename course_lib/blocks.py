@@ -18,7 +18,9 @@ from torch import nn
 
 from course_lib.multihead import MultiHeadAttention
 
-ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
+# "gelu_tanh" is GPT-2's gelu_new (the tanh approximation); "silu" (x * sigmoid(x)) is Marian's "swish".
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU,
+                                                   "gelu_tanh": lambda: nn.GELU(approximate="tanh"), "silu": nn.SiLU}
 
 
 def _positive_int(name: str, value) -> int:

@@ -69,6 +69,22 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def preset_for(device) -> str:
+    """The model-size tier for a device: "a100" on GPUs with bf16 (compute capability >= 8), "t4" on
+    older GPUs, "cpu" elsewhere (CPU, MPS). Every model family keeps a PRESETS table with these names."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return "a100" if torch.cuda.get_device_capability(device)[0] >= 8 else "t4"
+    return "cpu"
+
+
+def preset_part(presets: dict[str, dict], name: str, part: str) -> dict:
+    """A copy of presets[name][part] ("model" or "train"), with a clear error for an unknown name."""
+    if name not in presets:
+        raise ValueError(f"name must be one of {list(presets)}, got {name!r}")
+    return dict(presets[name][part])
+
+
 def _install_colab_extras() -> None:
     """On Colab, add the packages installed without their dependencies (see NO_DEPS_PACKAGES)."""
     for spec in NO_DEPS_PACKAGES:
@@ -102,6 +118,17 @@ def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> tor
     set_seed(seed)
     _figure_defaults()
     dev = pick_device(device)
+    _install_cell_order()
     if verbose:
         print(describe(dev))
     return dev
+
+
+def _install_cell_order() -> None:
+    """In a notebook, a cell run before the cells it needs says which cell to run (see cell_order)."""
+    try:
+        from course_lib import cell_order
+
+        cell_order.install()
+    except Exception:  # a friendlier message is a bonus: it must never break the setup cell
+        pass

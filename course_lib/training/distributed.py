@@ -1,6 +1,7 @@
 """The same training loop on many processes: DistributedDataParallel (DDP) under torchrun.
 
-Used by 10_gpt_pretraining (its script form) and by any training notebook turned into a script.
+Used by the script form of 10_gpt_pretraining (python -m course_lib.gpt.train) and by any training
+notebook turned into a script.
 In a notebook (one process) nothing here does anything.
 
 How it works: torchrun starts one process per GPU (or CPU worker) and sets RANK, LOCAL_RANK and
@@ -12,14 +13,14 @@ i = (step * grad_accum_steps + micro_step) * world_size + rank. Only rank 0 prin
 Command lines (the script calls `train` exactly as the notebook does; it must not wait for input):
 
     # one machine, 8 GPUs: one process per GPU
-    torchrun --standalone --nproc_per_node=8 train_gpt.py
+    torchrun --standalone --nproc_per_node=8 -m course_lib.gpt.train
 
     # two machines with 8 GPUs each; run both lines, one per machine (host = the first machine's address)
-    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 --rdzv_endpoint=host:29500 train_gpt.py
-    torchrun --nnodes=2 --node_rank=1 --nproc_per_node=8 --rdzv_endpoint=host:29500 train_gpt.py
+    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 --rdzv_endpoint=host:29500 -m course_lib.gpt.train
+    torchrun --nnodes=2 --node_rank=1 --nproc_per_node=8 --rdzv_endpoint=host:29500 -m course_lib.gpt.train
 
     # CPU only, e.g. to try it on a laptop: 2 processes with gloo, one thread each
-    OMP_NUM_THREADS=1 torchrun --standalone --nproc_per_node=2 train_gpt.py
+    OMP_NUM_THREADS=1 torchrun --standalone --nproc_per_node=2 -m course_lib.gpt.train
 
 Every parameter must take part in the loss (DDP waits for a gradient of each one): freeze unused
 heads with requires_grad_(False). With N processes each step sees N times as many tokens: divide max_steps by N (or the batch size) to

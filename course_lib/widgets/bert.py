@@ -1,0 +1,68 @@
+"""Explorers for 09_bert_pretraining: type a sentence with [MASK] and see what the model fills in;
+move the masking probability and see which tokens BERT's rule corrupts.
+
+Both are built with course_lib.widgets.explorer over a static figure or printout the notebook shows
+first. Deliberately left out: training from a widget (the notebook trains in plain cells).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import torch
+
+from course_lib.bert import IGNORE, encode_pair, fill_mask, mask_tokens
+from course_lib.plots.bert import plot_fill_mask
+from course_lib.widgets import explorer
+
+
+def fill_mask_explorer(model, tokenizer, text: str = "Maria found a red [MASK] near the tree.",
+                       top_k: int = 5) -> widgets.VBox:
+    """A text box (press Enter to apply; write [MASK] where a word should be guessed) and a top-k slider."""
+
+    def draw(text: str, top_k: int) -> None:
+        try:
+            predictions = fill_mask(model, tokenizer, text, top_k=top_k)
+        except ValueError as err:  # no [MASK], or too long: say so instead of a traceback
+            print(f"cannot fill that: {err}")
+            return
+        unknown = [w for w in tokenizer.tokenize(text) if w not in tokenizer]
+        if unknown:
+            print(f"not in the vocabulary, read as [UNK]: {', '.join(unknown)}")
+        plot_fill_mask(predictions, text)
+
+    controls = {
+        "text": widgets.Text(value=text, description="sentence", continuous_update=False,
+                             layout=widgets.Layout(width="480px")),
+        "top_k": widgets.IntSlider(value=top_k, min=1, max=10, description="top k", continuous_update=False),
+    }
+    return explorer(draw, controls, columns=2, title="What does the model expect at [MASK]?")
+
+
+def masking_explorer(tokenizer, a: str, b: str, max_len: int = 64) -> widgets.VBox:
+    """Sliders for mlm_prob and the random seed; prints the pair before and after BERT's masking."""
+    encoded = encode_pair(tokenizer, a, b, max_len)
+    ids = torch.tensor(encoded.ids)
+
+    def draw(mlm_prob: float, seed: int) -> None:
+        out, labels = mask_tokens(ids, tokenizer, mlm_prob, torch.Generator().manual_seed(seed))
+        shown = []
+        for original, new, label in zip(ids.tolist(), out.tolist(), labels.tolist()):
+            word = tokenizer.id_to_token(new)
+            if label == IGNORE:
+                shown.append(word)
+            elif new == original:
+                shown.append(f"{word}(kept)")
+            elif word == "[MASK]":
+                shown.append(f"[MASK]<{tokenizer.id_to_token(original)}>")
+            else:
+                shown.append(f"{word}(random)<{tokenizer.id_to_token(original)}>")
+        n_chosen = int((labels != IGNORE).sum())
+        print(f"{n_chosen} of {len(ids)} tokens chosen (<original> is the label the model must recover)")
+        print(" ".join(shown))
+
+    controls = {
+        "mlm_prob": widgets.FloatSlider(value=0.15, min=0.0, max=1.0, step=0.05, description="mlm_prob",
+                                        continuous_update=False),
+        "seed": widgets.IntSlider(value=0, min=0, max=20, description="seed", continuous_update=False),
+    }
+    return explorer(draw, controls, columns=2, title="BERT's masking rule: 15% chosen, then 80/10/10")
