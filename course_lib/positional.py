@@ -14,6 +14,9 @@ import torch
 from torch import Tensor, nn
 
 BASE = 10000.0  # the wavelength scale of "Attention Is All You Need"
+# How sines and cosines share the d_model dimensions: alternating (sin, cos, sin, cos, ...), as in the
+# paper and the course, or all sines then all cosines, as Marian translation models (11_pretrained_models).
+LAYOUTS = ("interleaved", "halves")
 
 
 def _positive_int(name: str, value) -> int:
@@ -35,21 +38,30 @@ def sinusoidal_frequencies(d_model: int, base: float = BASE, dtype: torch.dtype 
     return (1.0 / base ** (two_i / d_model)).to(dtype)  # (d_model // 2,)
 
 
-def sinusoidal_table(max_len: int, d_model: int, base: float = BASE, dtype: torch.dtype = torch.float32) -> Tensor:
+def sinusoidal_table(max_len: int, d_model: int, base: float = BASE, dtype: torch.dtype = torch.float32,
+                     layout: str = "interleaved") -> Tensor:
     """The fixed table PE of shape (max_len, d_model).
 
     PE[pos, 2i] = sin(pos / base^(2i / d_model)) and PE[pos, 2i + 1] = cos(pos / base^(2i / d_model)).
+    layout="halves" holds the same numbers in another order: PE[pos, i] = sine i, PE[pos, d_model/2 + i]
+    = cosine i (Marian's table); attention does not care which dimension holds what, a checkpoint does.
     d_model must be even: an odd size would leave the last sine without its cosine partner (and break
     the "shift = rotation" property), so it is rejected rather than silently truncated.
     Computed in float64 and then cast, so float32 tables are as exact as they can be.
     """
     _positive_int("max_len", max_len)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     freqs = sinusoidal_frequencies(d_model, base, dtype=torch.float64)  # (d_model // 2,)
     pos = torch.arange(max_len, dtype=torch.float64)  # (max_len,)
     angles = pos[:, None] * freqs[None, :]  # (max_len, d_model // 2)
     pe = torch.empty(max_len, d_model, dtype=torch.float64)
-    pe[:, 0::2] = torch.sin(angles)  # even dimensions: sine
-    pe[:, 1::2] = torch.cos(angles)  # odd dimensions: cosine of the same angle
+    if layout == "halves":
+        pe[:, : d_model // 2] = torch.sin(angles)  # first half: all the sines
+        pe[:, d_model // 2:] = torch.cos(angles)   # second half: the cosines, in the same order
+    else:
+        pe[:, 0::2] = torch.sin(angles)  # even dimensions: sine
+        pe[:, 1::2] = torch.cos(angles)  # odd dimensions: cosine of the same angle
     return pe.to(dtype)
 
 
@@ -73,12 +85,13 @@ class SinusoidalPositionalEncoding(nn.Module):
     it is rebuilt from the formula, so checkpoints stay small.
     """
 
-    def __init__(self, d_model: int, max_len: int, dropout: float = 0.0):
+    def __init__(self, d_model: int, max_len: int, dropout: float = 0.0, layout: str = "interleaved"):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        self.d_model, self.max_len = d_model, max_len
-        self.register_buffer("pe", sinusoidal_table(max_len, d_model), persistent=False)  # (max_len, d_model)
+        self.d_model, self.max_len, self.layout = d_model, max_len, layout
+        pe = sinusoidal_table(max_len, d_model, layout=layout)
+        self.register_buffer("pe", pe, persistent=False)  # (max_len, d_model)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -86,7 +99,7 @@ class SinusoidalPositionalEncoding(nn.Module):
         return self.dropout(x + self.pe[:T].to(x.dtype))  # (B, T, d_model) + (T, d_model) broadcasts over B
 
     def extra_repr(self) -> str:
-        return f"d_model={self.d_model}, max_len={self.max_len}"
+        return f"d_model={self.d_model}, max_len={self.max_len}, layout={self.layout}"
 
 
 class LearnedPositionalEmbedding(nn.Module):

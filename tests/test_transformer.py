@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -215,6 +216,19 @@ def test_beam_size_one_equals_greedy_on_a_random_model():
     assert all(len(row) <= 4 for row in greedy_decode(model, src, max_len=4))
 
 
+def test_never_generate_bans_tokens_in_greedy_and_beam():
+    torch.manual_seed(7)
+    model = EncoderDecoder(_config(max_len=10)).eval()
+    src, _ = _batch(7)
+    plain = greedy_decode(model, src)
+    banned = tuple(sorted({t for row in plain for t in row}))  # every token greedy picked, <eos> included
+    assert banned
+    model.config = dataclasses.replace(model.config, never_generate=banned)
+    for rows in (greedy_decode(model, src), [beam_search(model, src[i:i + 1], beam_size=3)[0] for i in range(3)]):
+        assert not any(t in banned for row in rows for t in row), rows
+    assert TransformerConfig.from_dict(model.config.to_dict() | {"never_generate": list(banned)}) == model.config
+
+
 def test_greedy_stops_at_eos_and_keeps_dropout_off():
     table = {(): {3: 1.0}, (3,): {2: 1.0}}
     model = ScriptedModel(table)
@@ -289,7 +303,8 @@ def test_save_and_load_translator_checks_the_vocabulary(trained_setup, tmp_path)
 @pytest.mark.parametrize("kwargs, name", [(dict(d_model=30, n_heads=4), "d_model"), (dict(dropout=1.0), "dropout"),
                                           (dict(positional="rotary"), "positional"), (dict(activation="tanh"), "activation"),
                                           (dict(share_embeddings=True), "share_embeddings"), (dict(eos_id=99), "eos_id"),
-                                          (dict(n_layers=0), "n_layers"), (dict(start_id=-1), "start_id")])
+                                          (dict(n_layers=0), "n_layers"), (dict(start_id=-1), "start_id"),
+                                          (dict(never_generate=(V_TGT,)), "never_generate")])
 def test_config_errors_name_the_field(kwargs, name):
     with pytest.raises(ValueError, match=f"TransformerConfig.{name}"):
         _config(**kwargs)

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from course_lib.blocks import ACTIVATIONS
+from course_lib.positional import LAYOUTS
 from course_lib.tokenization import PAD_ID, SPECIAL_TOKENS
 
 POSITIONALS = ("sinusoidal", "learned")
@@ -44,6 +45,7 @@ class TransformerConfig:
     norm_first: bool = False
     final_norm: bool | None = None
     positional: str = "sinusoidal"
+    sinusoidal_layout: str = "interleaved"  # "halves": all sines, then all cosines (Marian checkpoints)
     scale_embeddings: bool = True       # token vectors * sqrt(d_model) before adding positions
     share_embeddings: bool = False      # one table for source and target tokens (one shared vocabulary)
     tie_output: bool = False            # the output layer reuses the target embedding table
@@ -53,6 +55,7 @@ class TransformerConfig:
     bos_id: int = BOS_ID
     eos_id: int = EOS_ID
     start_id: int | None = None
+    never_generate: tuple[int, ...] = ()  # ids decoding never picks (Marian: the [PAD] it starts from)
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, expected: str) -> None:
@@ -74,6 +77,7 @@ class TransformerConfig:
              "a number in [0, 1)")
         need(self.activation in ACTIVATIONS, "activation", f"one of {sorted(ACTIVATIONS)}")
         need(self.positional in POSITIONALS, "positional", f"one of {POSITIONALS}")
+        need(self.sinusoidal_layout in LAYOUTS, "sinusoidal_layout", f"one of {LAYOUTS}")
         need(self.final_norm in (None, True, False), "final_norm", "None, True or False")
         need(not self.share_embeddings or self.src_vocab_size == self.tgt_vocab_size, "share_embeddings",
              f"False when the vocabularies differ (src {self.src_vocab_size}, tgt {self.tgt_vocab_size})")
@@ -83,6 +87,11 @@ class TransformerConfig:
                  f"an id in [0, {smallest}) (both vocabularies)")
         need(self.start_id is None or (count(self.start_id, 0) and self.start_id < self.tgt_vocab_size),
              "start_id", f"None or an id in [0, tgt_vocab_size={self.tgt_vocab_size})")
+        if isinstance(self.never_generate, list):  # a config read back from a checkpoint
+            object.__setattr__(self, "never_generate", tuple(self.never_generate))
+        need(isinstance(self.never_generate, tuple)
+             and all(count(i, 0) and i < self.tgt_vocab_size for i in self.never_generate), "never_generate",
+             f"a tuple of ids in [0, tgt_vocab_size={self.tgt_vocab_size})")
 
     @property
     def encoder_layers(self) -> int:

@@ -50,6 +50,15 @@ def _trim(row: list[int], eos_id: int) -> list[int]:
 
 
 @torch.no_grad()
+def _ban(scores: Tensor, ids: tuple[int, ...]) -> Tensor:
+    """scores (n, V) with the columns of `ids` set to -inf, so they are never chosen."""
+    if not ids:
+        return scores
+    scores = scores.clone()
+    scores[:, list(ids)] = float("-inf")
+    return scores
+
+
 def greedy_decode(model: nn.Module, src: Tensor, max_len: int | None = None) -> list[list[int]]:
     """The most probable next token at every step, for a whole batch src (B, S) at once.
 
@@ -64,7 +73,8 @@ def greedy_decode(model: nn.Module, src: Tensor, max_len: int | None = None) -> 
         done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
         for _ in range(max_len):
             logits, _, _ = model.decode(ys, memory, src_mask)  # (B, t, V): re-reads the prefix
-            next_token = logits[:, -1].argmax(dim=-1)  # (B,) the last position predicts the next token
+            last = _ban(logits[:, -1], c.never_generate)  # (B, V) the last position predicts the next token
+            next_token = last.argmax(dim=-1)  # (B,)
             next_token = next_token.masked_fill(done, c.pad_id)  # finished sentences just pad
             ys = torch.cat([ys, next_token[:, None]], dim=1)  # (B, t + 1)
             done |= next_token == c.eos_id
@@ -87,7 +97,7 @@ def _beam_one(model: nn.Module, memory: Tensor, src_mask: Tensor, beam_size: int
     for _ in range(max_len):
         n = beams.shape[0]
         logits, _, _ = model.decode(beams, memory.expand(n, -1, -1), src_mask.expand(n, -1, -1, -1))
-        logp = torch.log_softmax(logits[:, -1].double(), dim=-1)  # (n, V)
+        logp = _ban(torch.log_softmax(logits[:, -1].double(), dim=-1), c.never_generate)  # (n, V)
         vocab = logp.shape[-1]
         candidates = (scores[:, None] + logp).flatten()  # (n * V,) every beam times every next token
         top_scores, top_index = candidates.topk(min(2 * beam_size, candidates.numel()))

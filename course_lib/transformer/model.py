@@ -64,7 +64,8 @@ class _Embed(nn.Module):
                 tokens.weight[c.pad_id].zero_()
         self.tokens = tokens
         if c.positional == "sinusoidal":
-            self.positions = SinusoidalPositionalEncoding(c.d_model, c.max_len, dropout=c.dropout)
+            self.positions = SinusoidalPositionalEncoding(c.d_model, c.max_len, dropout=c.dropout,
+                                                          layout=c.sinusoidal_layout)
         else:
             self.positions = LearnedPositionalEmbedding(c.max_len, c.d_model, dropout=c.dropout)
 

@@ -83,6 +83,7 @@ class LabServer:
         env.pop("MPLBACKEND", None)
         env.update(
             COURSE_QUICK="1",
+            COURSE_OFFLINE="1",
             JUPYTER_CONFIG_DIR=str(self.tmp / "config"),
             JUPYTER_RUNTIME_DIR=str(self.tmp / "runtime"),
             JUPYTERLAB_SETTINGS_DIR=str(settings),

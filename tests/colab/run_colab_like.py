@@ -45,10 +45,11 @@ KERNEL = "colab-like"
 # What Colab has preinstalled that the course touches. Colab runs Python 3.13; this check uses the
 # python it is run with. ipykernel: Colab's IPython 7.34 needs an ipykernel 6; widgetsnbextension 3.6
 # (ipywidgets 7.7.1) requires `notebook`, which Colab has as 6.5. mpld3 is on Colab (it ships d3 for the
-# offline bertviz views). nbclient and nbformat run the notebooks here.
+# offline bertviz views), and so are transformers, tokenizers and sentencepiece (notebook 11).
+# nbclient and nbformat run the notebooks here.
 PREINSTALLED = [
     "torch==2.13.0", "ipython==7.34.0", "ipywidgets==7.7.1", "ipykernel==6.17.1", "notebook==6.5.7",
-    "matplotlib", "numpy", "tqdm", "mpld3", "nbclient", "nbformat",
+    "matplotlib", "numpy", "tqdm", "mpld3", "nbclient", "nbformat", "transformers", "tokenizers", "sentencepiece",
 ]
 # Removed between notebooks so that each one installs the course itself (its setup cell's Colab branch).
 COURSE_PACKAGES = ["course_lib", "bertviz"]
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             (tmp / "data").symlink_to(REPO / "data", target_is_directory=True)
         kernel_env = {k: v for k, v in os.environ.items()
                       if k not in ("MPLBACKEND", "PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_PATH", "IPYTHONDIR")}
-        kernel_env.update(COURSE_QUICK="1", JUPYTER_PATH=str(jupyter_path), IPYTHONDIR=str(ipython_dir),
+        kernel_env.update(COURSE_QUICK="1", COURSE_OFFLINE="1", JUPYTER_PATH=str(jupyter_path), IPYTHONDIR=str(ipython_dir),
                           PATH=f"{env.python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
                           PYTHONNOUSERSITE="1", JUPYTER_PLATFORM_DIRS="1",
                           PYDEVD_DISABLE_FILE_VALIDATION="1")  # quiet debugpy in ipykernel 6

@@ -1,0 +1,67 @@
+"""Explorers of 11_pretrained_models: the cross-attention of a real translator, and the GPT-2 sampler.
+
+`cross_attention_explorer(model, tokenizer, text)`: type English, choose the decoder layer and head, see
+the Spanish our EncoderDecoder produces and where each Spanish token looked. `sampling_explorer` wraps
+10_gpt_pretraining's explorer so that it works with a Hugging Face tokenizer.
+Deliberately left out: editing the translation by hand, and beam search inside the explorer.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from course_lib.interop import translate_text
+from course_lib.plots import heatmap
+from course_lib.widgets import explorer
+from course_lib.widgets import gpt as gpt_widgets
+
+
+class TokenizerView:
+    """The few methods 10's sampling explorer calls (encode, decode, id_to_token, vocab_size) on a HF tokenizer."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.vocab_size = len(tokenizer)
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids)
+
+    def id_to_token(self, i: int) -> str:
+        return self.tokenizer.decode([i])
+
+
+def sampling_explorer(model, tokenizer, prompt: str, n_tokens: int = 30, k: int = 15) -> widgets.VBox:
+    """10_gpt_pretraining's sampling explorer (temperature, top-k, top-p) on our GPT with a HF tokenizer."""
+    return gpt_widgets.sampling_explorer(model, TokenizerView(tokenizer), prompt=prompt, n_tokens=n_tokens, k=k)
+
+
+def cross_attention_explorer(model, tokenizer, text: str, max_len: int = 40) -> widgets.VBox:
+    """Explorer: an English sentence, a decoder layer and a head ("mean" = average of the heads)."""
+    c = model.config
+
+    def draw(sentence: str, layer: int, head) -> None:
+        try:
+            out = translate_text(model, tokenizer, sentence, max_len=max_len, need_weights=True)
+        except ValueError as err:
+            print(f"cannot translate that: {err}")
+            return
+        print(f"Spanish: {out.text}")
+        if out.attentions is None:
+            print("(no tokens were produced)")
+            return
+        weights = out.attentions.cross[layer][0]  # (H, T, S)
+        matrix = weights.mean(0) if head == "mean" else weights[head]
+        heatmap(matrix, rows=out.output_tokens, cols=out.source_tokens, vmin=0, vmax=1,
+                title=f"cross-attention, decoder layer {layer}, " + ("mean of heads" if head == "mean" else f"head {head}"),
+                xlabel="English token attended to", ylabel="decoder input (produces the next token)")
+
+    controls = {
+        "sentence": widgets.Text(value=text, description="English", continuous_update=False),
+        "layer": widgets.Dropdown(options=list(range(c.decoder_layers)), value=c.decoder_layers - 1,
+                                  description="layer"),
+        "head": widgets.Dropdown(options=["mean"] + list(range(c.n_heads)), value="mean", description="head"),
+    }
+    return explorer(draw, controls, columns=3, title="Translate, and see where each Spanish token looked")
