@@ -275,3 +275,105 @@ def test_grouping_by_length_cuts_padding_without_favouring_any_length():
     sem = float(lengths.std()) / math.sqrt(300 * 16)
     for mean in (mean_grouped, mean_plain):
         assert abs(mean - float(lengths.mean())) < 5 * sem * math.sqrt(8), (mean, float(lengths.mean()))
+
+
+# ----------------------------------------------------------------------------- plain text into documents (real_text)
+
+from course_lib.bert.real_text import (is_speaker_line, split_documents,  # noqa: E402
+                                       split_sentences, text_to_documents)
+from course_lib.data.stories import synthetic_corpus  # noqa: E402
+
+PLAY = """First Citizen:
+Before we proceed any further, hear me speak.
+
+All:
+Speak, speak.
+
+First Citizen:
+You are all resolved rather to die than to famish?
+Resolved. resolved; we know't,
+we know't
+
+Senators, &C:
+  Well, well: go on!
+\t
+KING RICHARD III:
+"""
+
+
+def test_split_documents_drops_speaker_lines_and_empty_blocks():
+    assert split_documents(PLAY) == [
+        "Before we proceed any further, hear me speak.",
+        "Speak, speak.",
+        "You are all resolved rather to die than to famish?\nResolved. resolved; we know't,\nwe know't",
+        "Well, well: go on!",
+    ]
+    kept = split_documents(PLAY, drop_speakers=False)
+    assert kept[0] == "First Citizen:\nBefore we proceed any further, hear me speak."
+    assert kept[-1] == "KING RICHARD III:" and len(kept) == 5
+    assert split_documents("one\r\n\r\ntwo\r\nthree") == ["one", "two\nthree"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("First Citizen:", True), ("KING RICHARD III:", True), ("LADY  CAPULET:", True), ("All:", True),
+    ("Ghost of King Henry VI:", True), ("Senators, &C:", True),
+    ("first citizen:", False), ("Well, well: go on!", False), ("He said this: no.", False),
+    ("One two three four five six:", False), ("Speak, speak.", False), ("", False),
+])
+def test_speaker_lines(line, expected):
+    assert is_speaker_line(line) is expected
+
+
+def test_split_sentences_by_punctuation_and_by_lines():
+    speech = split_documents(PLAY)[2]
+    assert split_sentences(speech) == ["You are all resolved rather to die than to famish?", "Resolved.",
+                                       "resolved;", "we know't, we know't"]
+    assert split_sentences(speech, "lines") == ["You are all resolved rather to die than to famish?",
+                                                "Resolved. resolved; we know't,", "we know't"]
+    assert split_sentences("Stop!Go. Wait... now?  Yes") == ["Stop!Go.", "Wait...", "now?", "Yes"]
+    assert split_sentences("  \n ") == [] and split_sentences(" \n ", "lines") == []
+
+
+def _slow_sentences(document: str) -> list[str]:
+    """Reference: walk the characters, end a sentence at whitespace that follows . ! ? ;"""
+    sentences, current = [], ""
+    for ch in " ".join(document.split()) + " ":
+        if ch == " " and current and current[-1] in ".!?;":
+            sentences.append(current)
+            current = ""
+        elif not (ch == " " and not current):
+            current += ch
+    return sentences + ([current.rstrip()] if current.strip() else [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab .!?;,\n", max_size=60))
+def test_punctuation_rule_matches_a_character_loop(document):
+    assert split_sentences(document) == _slow_sentences(document)
+
+
+def test_synthetic_corpus_comes_back_as_its_stories():
+    stories = synthetic_stories(30, seed=0)
+    text = synthetic_corpus(30, seed=0)
+    for rule in ("punctuation", "lines"):
+        assert text_to_documents(text, rule) == [list(s) for s in stories]
+
+
+def test_text_to_documents_min_sentences():
+    assert text_to_documents(PLAY, min_sentences=2) == [
+        ["You are all resolved rather to die than to famish?", "Resolved.", "resolved;", "we know't, we know't"]]
+    assert text_to_documents(PLAY, "lines", min_sentences=3) == [split_documents(PLAY)[2].split("\n")]
+    assert text_to_documents(PLAY) == [split_sentences(d) for d in split_documents(PLAY)]
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: split_documents(b"bytes"), TypeError, "text must be a string.*bytes"),
+    (lambda: split_sentences(None), TypeError, "document must be a string.*NoneType"),
+    (lambda: split_sentences("A.", rule="verse"), ValueError, "rule must be one of.*'verse'"),
+    (lambda: text_to_documents("A.", rule="words"), ValueError, "rule must be one of"),
+    (lambda: text_to_documents("A.", min_sentences=0), ValueError, "min_sentences must be an int >= 1, got 0"),
+    (lambda: text_to_documents(["A."]), TypeError, "text must be a string.*list"),
+])
+def test_real_text_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

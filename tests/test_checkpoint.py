@@ -229,3 +229,10 @@ def test_fp16_with_gradient_scaler_resumes_exactly(tmp_path, monkeypatch):
     resumed = train(resumed_model, get_batch, cfg, verbose=False)
     assert all(torch.equal(a, b) for a, b in zip(straight_model.parameters(), resumed_model.parameters()))
     assert straight.train_loss == resumed.train_loss and straight.val_loss == resumed.val_loss
+
+
+def test_summary_reports_mfu_only_when_it_can_be_real():
+    hist = History(steps=[1], train_loss=[2.5], step=1, tokens_per_s=[1000.0], mfu=[0.42])
+    assert "MFU 42.0%" in hist.summary()
+    hist.mfu[-1] = 1.3  # a peak measured while the machine was busy gives more than 100%
+    assert "MFU unknown" in hist.summary() and "130" not in hist.summary()

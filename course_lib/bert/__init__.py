@@ -2,9 +2,9 @@
 
 Taught in 09_bert_pretraining. Submodules: `config` (BertConfig and presets), `model` (Bert with its
 MLM and NSP heads, BertClassifier), `pretraining_data` (sentence pairs, [CLS] a [SEP] b [SEP], masking,
-batches), `evaluation` (accuracies, majority baseline, fill_mask), `finetuning` (a sentence
-classification task built from the stories). Deliberately left out: training (course_lib.training
-does it), plots and widgets.
+batches), `real_text` (plain text into documents of sentences), `evaluation` (accuracies, majority
+baseline, fill_mask), `finetuning` (a sentence classification task built from the stories).
+Deliberately left out: training (course_lib.training does it), plots and widgets.
 """
 
 from .config import PRESETS, BertConfig, preset_for
@@ -32,9 +32,10 @@ from .pretraining_data import (
                          sentence_pairs,
                          truncate_pair,
 )
+from .real_text import split_documents, split_sentences, text_to_documents
 
 __all__ = ["CLASSES", "HF_NAMES", "IGNORE", "IS_NEXT", "NOT_NEXT", "PRESETS", "Bert", "BertClassifier", "BertConfig",
            "BertOutput", "EncodedPair", "PretrainingBatches", "SentencePair", "VocabInfo", "animal_or_thing",
            "classification_accuracy", "classification_batch", "encode_pair", "fill_mask", "majority_baseline",
            "mask_tokens", "pad_batch", "preset_for", "pretraining_metrics", "segments_from_sep", "sentence_pairs",
-           "split_by_noun", "spotted_noun", "truncate_pair"]
+           "split_by_noun", "split_documents", "split_sentences", "spotted_noun", "text_to_documents", "truncate_pair"]

@@ -66,6 +66,8 @@ class History:
         if self.tokens_per_s:
             parts.append(f"{self.tokens_per_s[-1]:,.0f} tokens/s")
         if self.mfu and not math.isnan(self.mfu[-1]):
-            parts.append(f"MFU {100 * self.mfu[-1]:.1f}%")
+            # Above 100% the peak was measured while other programs slowed the matmul down: not a real MFU.
+            mfu = self.mfu[-1]
+            parts.append(f"MFU {100 * mfu:.1f}%" if mfu <= 1.0 else "MFU unknown (peak measured under load)")
         parts.append(f"{self.elapsed:.1f} s")
         return " | ".join(parts)
