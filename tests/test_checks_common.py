@@ -49,3 +49,29 @@ def test_reference_solution_is_right(label, module, name):
     assert solution is not None, f"course_lib.checks.{label} has no solution_{name.removeprefix('check_')}"
     result = getattr(module, name)(solution)
     assert result.status == RIGHT, result
+
+
+@pytest.mark.parametrize("label, module, name", CHECKS, ids=[c[0] for c in CHECKS])
+def test_shown_solution_is_the_code_that_passes(label, module, name):
+    """show_solution prints code that, run in the topic's module namespace, passes the check."""
+    from course_lib.checks import solution_source
+
+    check = getattr(module, name)
+    source = solution_source(check)
+    solution_name = "solution_" + name.removeprefix("check_")
+    assert source.startswith(f"def {solution_name}(")
+    namespace = dict(vars(module))
+    del namespace[solution_name]
+    exec(source, namespace)
+    assert check(namespace[solution_name]).status == RIGHT
+
+
+def test_show_solution_prints_and_rejects_what_is_not_a_check(capsys):
+    from course_lib.checks import show_solution
+    from course_lib.checks.gpt import check_top_k_filter
+
+    show_solution(check_top_k_filter)
+    assert "def solution_top_k_filter(" in capsys.readouterr().out
+    for wrong in (print, lambda answer: None, "check_top_k_filter"):
+        with pytest.raises(TypeError, match="check must be an exercise check"):
+            show_solution(wrong)

@@ -3,12 +3,15 @@
 Used by the exercise cells of all notebooks; one submodule per notebook topic
 (`course_lib.checks.tokenization`, ...). An exercise check never raises in class:
 an untouched stub (it raises NotImplementedError or returns None) reports "not done yet",
-a wrong answer gets a specific hint, a right one says so. Deliberately left out: grading.
+a wrong answer gets a specific hint, a right one says so. Each check has its reference solution
+beside it (`solution_<name>`), which `show_solution(check)` prints. Deliberately left out: grading.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -76,3 +79,24 @@ def require(condition: bool, hint: str) -> None:
     """Raise Hint(hint) unless condition holds: the building block of every check."""
     if not condition:
         raise Hint(hint)
+
+
+def solution_source(check: Callable) -> str:
+    """The source code of the reference solution of an exercise, given its check (`check_<name>`).
+
+    Every check in course_lib.checks.<topic> has a `solution_<name>` beside it; the tests run each
+    solution through its check.
+    """
+    name = getattr(check, "__name__", "")
+    if not (callable(check) and name.startswith("check_") and hasattr(check, "exercise_name")):
+        raise TypeError(f"check must be an exercise check from course_lib.checks (check_<name>), got {check!r}")
+    module = importlib.import_module(check.__module__)
+    solution = getattr(module, "solution_" + name.removeprefix("check_"), None)
+    if solution is None:
+        raise LookupError(f"{check.__module__} has no solution_{name.removeprefix('check_')}")
+    return inspect.getsource(solution)
+
+
+def show_solution(check: Callable) -> None:
+    """Print the reference solution of an exercise: `show_solution(check_top_k_filter)`."""
+    print(solution_source(check), end="")
