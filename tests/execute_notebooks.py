@@ -52,8 +52,22 @@ def _strip_live_view(output):
     return output
 
 
-def execute(path: pathlib.Path, quick: bool = False, timeout: int = 1800) -> float:
-    """Run one notebook in a fresh kernel and save it cleaned; returns the wall time in seconds."""
+def cell_seconds(nb: nbformat.NotebookNode) -> list[tuple[int, float]]:
+    """(cell index, seconds) of every executed code cell, from the timing nbclient records."""
+    from datetime import datetime
+    timed = []
+    for i, cell in enumerate(nb.cells):
+        t = cell.metadata.get("execution", {})
+        start, end = t.get("iopub.execute_input"), t.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            timed.append((i, seconds))
+    return timed
+
+
+def execute(path: pathlib.Path, quick: bool = False, timeout: int = 1800) -> tuple[float, list[tuple[int, float]]]:
+    """Run one notebook in a fresh kernel and save it cleaned; returns (wall seconds, the slowest cells)."""
     nb = nbformat.read(path, as_version=4)
     env_quick = os.environ.get("COURSE_QUICK")
     os.environ["COURSE_QUICK"] = "1" if quick else "0"
@@ -62,6 +76,7 @@ def execute(path: pathlib.Path, quick: bool = False, timeout: int = 1800) -> flo
         NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         elapsed = time.perf_counter() - start
+        slowest = sorted(cell_seconds(nb), key=lambda item: -item[1])[:5]
     finally:
         if env_quick is None:
             os.environ.pop("COURSE_QUICK", None)
@@ -70,7 +85,7 @@ def execute(path: pathlib.Path, quick: bool = False, timeout: int = 1800) -> flo
     tmp = path.with_suffix(".ipynb.tmp")
     nbformat.write(clean(nb), tmp)
     os.replace(tmp, path)  # atomic: an interrupted run never leaves half a notebook
-    return elapsed
+    return elapsed, slowest
 
 
 def resolve(names: list[str]) -> list[pathlib.Path]:
@@ -98,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             nbformat.write(clean(nbformat.read(path, as_version=4)), path)
             continue
         try:
-            seconds = execute(path, quick=args.quick)
-            print(f"{path.name}: ran in {seconds:.1f} s ({path.stat().st_size // 1024} KB)")
+            seconds, slowest = execute(path, quick=args.quick)
+            cells = ", ".join(f"cell {i} {t:.0f} s" for i, t in slowest)
+            print(f"{path.name}: ran in {seconds:.1f} s ({path.stat().st_size // 1024} KB); slowest: {cells}")
         except Exception as err:  # report and go on with the next notebook
             failed += 1
             print(f"{path.name}: FAILED, left unchanged\n{err}", file=sys.stderr)

@@ -181,6 +181,39 @@ def test_losses_match_full_cross_entropy():
     assert model.losses(ids, segments, none)[0].item() == 0.0  # nothing masked: zero, not NaN
 
 
+def test_flops_per_token_by_hand_and_against_torch_flop_counter():
+    from torch.utils.flop_counter import FlopCounterMode
+    c = BertConfig(vocab_size=60, max_len=16, d_model=32, n_heads=4, n_layers=3)
+    torch.manual_seed(0)
+    model = Bert(c)
+    B, T, d, f, V, L = 4, 16, c.d_model, c.d_ff, c.vocab_size, c.n_layers
+    ids = torch.randint(5, V, (B, T))
+    ids[:, 0], ids[:, 7], ids[:, -1] = c.cls_id, c.sep_id, c.sep_id
+    segments = torch.zeros_like(ids)
+    segments[:, 8:] = 1
+    labels = torch.full_like(ids, IGNORE)
+    labels[:, 2], labels[:, 10] = ids[:, 2], ids[:, 10]  # 8 labelled positions of 64
+    fraction = 8 / (B * T)
+    # torch counts every matmul of a forward + backward pass (norms and biases are not matmuls)
+    with FlopCounterMode(display=False) as counter:
+        mlm, nsp = model.losses(ids, segments, labels, torch.tensor([0, 1, 0, 1]))
+        (mlm + nsp).backward()
+    measured = counter.get_total_flops() / ids.numel()
+    matmuls = L * (4 * d * d + 2 * d * f) + fraction * (d * d + d * V) + (d * d + 2 * d) / T
+    attention = 2 * 2 * L * T * d  # forward: scores and weighted sum, per token
+    assert measured == pytest.approx(6 * matmuls + 3 * attention, rel=1e-9)
+    estimate = model.flops_per_token(T=T, mlm_fraction=fraction)
+    assert estimate == pytest.approx(measured, rel=0.05)  # biases and norms: a few % here
+    # the 6 x parameters rule counts the decoder at every token: far off once the vocabulary is large
+    big = Bert(BertConfig(vocab_size=3000, max_len=16, d_model=32, n_heads=4, n_layers=3))
+    assert 6 * big.num_params() > 2 * big.flops_per_token()
+    assert model.flops_per_token(mlm_fraction=0.3) > model.flops_per_token() > model.flops_per_token(mlm_fraction=0)
+    with pytest.raises(ValueError, match="mlm_fraction"):
+        model.flops_per_token(mlm_fraction=1.5)
+    with pytest.raises(ValueError, match="max_len=16"):
+        model.flops_per_token(T=17)
+
+
 def test_untrained_mlm_loss_is_about_ln_vocab():
     config = BertConfig(vocab_size=500, max_len=32, d_model=64, n_heads=4, n_layers=2, dropout=0.0)
     torch.manual_seed(0)

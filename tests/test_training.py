@@ -226,6 +226,9 @@ def test_tokens_per_s_and_mfu_are_consistent():
     assert all(t > 0 for t in history.tokens_per_s)
     assert history.mfu == pytest.approx([t * 1000.0 / peak for t in history.tokens_per_s])
     assert default_flops_per_token(model()) == 6 * sum(p.numel() for p in model().parameters())
+    counted = model()
+    counted.flops_per_token = lambda: 1234.0  # a model that counts its own FLOPs is asked first
+    assert default_flops_per_token(counted) == 1234.0
 
 
 def test_measure_peak_flops_is_a_plausible_cpu_figure():

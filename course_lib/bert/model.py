@@ -222,6 +222,30 @@ class Bert(nn.Module):
         """Parameters, the tied embedding/decoder matrix counted once."""
         return sum(p.numel() for p in self.parameters())
 
+    def flops_per_token(self, T: int | None = None, mlm_fraction: float = 0.15) -> float:
+        """Pretraining FLOPs per input token (forward + backward) at sequence length T (default max_len).
+
+        6 per parameter that multiplies, as for the GPT, but counted where the work is done: the encoder
+        at every token; the masked-LM head (its transform and the vocabulary decoder) only at the
+        `mlm_fraction` of positions that carry a label, since `losses` decodes those alone; the pooler
+        and the NSP head once per sequence (1/T per token). Embedding lookups cost nothing. Attention
+        adds 12 * n_layers * d_model * T (scores and weighted sum). Counting the tied decoder at every
+        token, as the 6 x parameters rule does, would overstate the work by the whole vocabulary matmul.
+        """
+        c = self.config
+        T = c.max_len if T is None else T
+        if not (isinstance(T, int) and 1 <= T <= c.max_len):
+            raise ValueError(f"T must be an int in [1, max_len={c.max_len}], got {T!r}")
+        if not 0.0 <= mlm_fraction <= 1.0:
+            raise ValueError(f"mlm_fraction must be in [0, 1] (the share of positions with an MLM label), "
+                             f"got {mlm_fraction!r}")
+        count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+        encoder = sum(count(layer) for layer in self.layers)
+        head = count(self.mlm_head)  # transform, norm, decoder bias and the tied (vocab, d_model) matrix
+        per_sequence = count(self.pooler) + count(self.nsp_head)
+        return (6.0 * (encoder + mlm_fraction * head + per_sequence / T)
+                + 12.0 * c.n_layers * c.d_model * T)
+
 
 class BertClassifier(nn.Module):
     """Sentence (pair) classification on [CLS]: bert's pooled vector -> dropout -> Linear(d_model, n_classes)."""

@@ -105,7 +105,11 @@ def compile_decision(setting: bool | str, device: torch.device) -> tuple[bool, s
 
 
 def default_flops_per_token(model: nn.Module) -> float:
-    """Training FLOPs per token, about 6 x parameters: 2 for the forward multiply-adds, 4 for backward."""
+    """Training FLOPs per token: the model's own `flops_per_token()` where it has one (GPT, Bert), else
+    about 6 x trainable parameters (2 for the forward multiply-adds, 4 for backward)."""
+    own = getattr(model, "flops_per_token", None)
+    if callable(own):
+        return float(own())
     return 6.0 * sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
