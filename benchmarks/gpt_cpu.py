@@ -165,8 +165,7 @@ def time_to_target(name: str, config: GPTConfig, recipe: dict, train_ids, val_id
                       eval_steps=math.ceil(len(starts) / vb), log_every=10, compile=False)
     before = load()
     with contextlib.redirect_stderr(io.StringIO()):  # no progress bar in the printed report
-        history = train(model, get_batch, cfg, callback=callback, verbose=False,
-                        flops_per_token=model.flops_per_token())
+        history = train(model, get_batch, cfg, callback=callback, verbose=False)  # MFU: model.flops_per_token()
     result = {"name": name, "history": history, "eval": eval_seconds, "load": f"{before} -> {load()}"}
     for target in (1.89, TARGET):
         hit = next((k for k, v in enumerate(history.val_loss) if v <= target), None)

@@ -19,6 +19,7 @@ import pathlib
 import re
 import sys
 import time
+from datetime import datetime
 
 import nbformat
 from nbclient import NotebookClient
@@ -54,7 +55,6 @@ def _strip_live_view(output):
 
 def cell_seconds(nb: nbformat.NotebookNode) -> list[tuple[int, float]]:
     """(cell index, seconds) of every executed code cell, from the timing nbclient records."""
-    from datetime import datetime
     timed = []
     for i, cell in enumerate(nb.cells):
         t = cell.metadata.get("execution", {})

@@ -103,7 +103,7 @@ def main(argv=None) -> int:
     if main_process:
         print(f"corpus {name}: {len(text):,} characters, vocabulary {tok.vocab_size}")
         print(f"preset {preset!r}: {config}; {model.num_params():,} parameters; batch {B} x {T}")
-    history = train(model, get_batch, cfg, flops_per_token=model.flops_per_token())
+    history = train(model, get_batch, cfg)  # MFU from model.flops_per_token(), which the engine asks for
     if main_process:
         print(f"validation loss {history.val_loss[0]:.3f} -> {history.val_loss[-1]:.3f} after {history.step} steps")
         prompt = torch.tensor(tok.encode(text[:T // 2]), device=next(model.parameters()).device)

@@ -50,7 +50,8 @@ def train(model: nn.Module, get_batch: Callable, config: TrainConfig | None = No
     eval_fn(model) -> {"name": number}: extra metrics at each evaluation (model in eval mode, no grad).
     device: default cuda > mps > cpu (under torchrun: this process's GPU).
     resume_from: a checkpoint to continue; an existing config.checkpoint_path is resumed too.
-    flops_per_token: for MFU; a number or a function of the model (default 6 x parameters).
+    flops_per_token: for MFU; a number or a function of the model (default: the model's own
+        flops_per_token() where it has one, as GPT and Bert do, else 6 x parameters).
     callback(history): called after each evaluation on the main process; returning True stops.
     verbose: show the progress bar and print a line at the start and at the end.
     """
