@@ -20,8 +20,8 @@ MAX_MODULE_LINES = 300
 
 # Lower concepts never import higher ones. A module may import only modules earlier in this list
 # (a package's submodules share the package's level). Plotting and widgets come last.
-LEVELS = ["cell_order", "runtime", "tokenization", "data", "embeddings", "positional", "attention", "masking",
-          "multihead", "blocks", "training", "transformer", "bert", "gpt", "interop", "checks",
+LEVELS = ["cell_order", "guards", "util", "runtime", "tokenization", "data", "embeddings", "positional", "attention", "masking",
+          "multihead", "blocks", "training", "config", "transformer", "bert", "gpt", "interop", "checks",
           "plots", "widgets", "viz"]
 
 
@@ -135,13 +135,13 @@ def test_environment_yml_matches_pyproject():
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     listed = _requirement_names(r for r in pip if not r.startswith("-"))
     assert listed == wanted, f"environment.yml lists {sorted(listed ^ wanted)} differently from pyproject.toml"
-    assert "-e .[dev]" in pip, "environment.yml must pip-install this package (-e .[dev])"
+    assert "-e .[dev,real]" in pip, "environment.yml must pip-install this package (-e .[dev,real])"
 
 
 def test_readme_commands_match_ci():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    assert 'pip install -e ".[dev]"' in readme and '-e ".[dev]"' in ci
+    assert 'pip install -e ".[dev,real]"' in readme and '-e ".[dev,real]"' in ci
     assert "bertviz==1.4.1" in readme and "bertviz==1.4.1" in ci
     assert "python -m pytest" in readme and "python -m pytest" in ci
 
