@@ -15,21 +15,27 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-
-def _tensor(name: str, x, expected: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape {expected}, got {type(x).__name__}")
-    if x.dim() < 2:
-        raise ValueError(f"{name} must have shape {expected}, got {tuple(x.shape)}")
-    return x
+from course_lib.guards import describe, number, tensor
+from course_lib.masking import check_mask
 
 
-def _check_qk(q, k) -> None:
-    _tensor("q", q, "(..., T_q, d_k)")
-    _tensor("k", k, "(..., T_k, d_k)")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k must end in the same size d_k: q has shape {tuple(q.shape)} (d_k={q.shape[-1]}), "
-                         f"k has shape {tuple(k.shape)} (d_k={k.shape[-1]})")
+def _check_qk(q, k, v=None) -> None:
+    """q (..., T_q, d_k) and k (..., T_k, d_k) [and v (..., T_k, d_v)] or a clear error (course_lib.guards)."""
+    tensor("q", q, what="(..., T_q, d_k)"), tensor("k", k, what="(..., T_k, d_k)")
+    if q.dim() < 2 or k.dim() < 2 or q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q (..., T_q, d_k) and k (..., T_k, d_k) must end in the same d_k, got q {tuple(q.shape)} "
+                         f"(d_k={q.shape[-1]}) and k {tuple(k.shape)} (d_k={k.shape[-1]})")
+    if v is not None:
+        tensor("v", v, what="(..., T_k, d_v)")
+        if v.dim() < 2 or k.shape[-2] != v.shape[-2]:
+            raise ValueError(f"k and v must hold the same T_k positions, got k {tuple(k.shape)}, v {tuple(v.shape)}")
+        if not q.dtype == k.dtype == v.dtype:
+            raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
+        try:
+            torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        except RuntimeError:
+            raise ValueError(f"the leading (batch, head) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and "
+                             f"v {tuple(v.shape)} do not broadcast together") from None
 
 
 # ---------------------------------------------------------------- score functions: (..., T_q, T_k)
@@ -52,13 +58,7 @@ def bilinear_scores(q: Tensor, k: Tensor, W: Tensor) -> Tensor:
 
     q (..., T_q, d_q), k (..., T_k, d_k), W (d_q, d_k) -> (..., T_q, T_k). With W = I it is the dot score.
     """
-    _tensor("q", q, "(..., T_q, d_q)")
-    _tensor("k", k, "(..., T_k, d_k)")
-    expected = (q.shape[-1], k.shape[-1])
-    if not isinstance(W, Tensor) or W.dim() != 2 or tuple(W.shape) != expected:
-        got = tuple(W.shape) if isinstance(W, Tensor) else type(W).__name__
-        raise ValueError(f"W must have shape (d_q, d_k) = {expected} for q {tuple(q.shape)} and k {tuple(k.shape)}, "
-                         f"got {got}")
+    _check_weights(q, k, W=(W, (q.shape[-1], k.shape[-1])))
     return q @ W @ k.transpose(-2, -1)
 
 
@@ -69,19 +69,21 @@ def additive_scores(q: Tensor, k: Tensor, W_q: Tensor, W_k: Tensor, v: Tensor) -
     -> (..., T_q, T_k). The weights are plain tensors (AdditiveScore holds them as a module).
     Uses memory T_q * T_k * d_hidden: fine for teaching, one reason dot products won.
     """
-    _tensor("q", q, "(..., T_q, d_q)")
-    _tensor("k", k, "(..., T_k, d_k)")
-    d_hidden = v.shape[0] if isinstance(v, Tensor) and v.dim() == 1 else None
-    for name, w, expected in (("W_q", W_q, (d_hidden, q.shape[-1])), ("W_k", W_k, (d_hidden, k.shape[-1]))):
-        if d_hidden is None or not isinstance(w, Tensor) or tuple(w.shape) != expected:
-            got = tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__
-            v_got = tuple(v.shape) if isinstance(v, Tensor) else type(v).__name__
-            raise ValueError(f"{name} must have shape (d_hidden, d) = {expected} and v shape (d_hidden,), "
-                             f"got {name} {got} and v {v_got}")
+    d_hidden = v.shape[0] if isinstance(v, Tensor) and v.dim() == 1 else -1
+    _check_weights(q, k, W_q=(W_q, (d_hidden, q.shape[-1])), W_k=(W_k, (d_hidden, k.shape[-1])))
     hq = q @ W_q.T  # (..., T_q, d_hidden)
     hk = k @ W_k.T  # (..., T_k, d_hidden)
     hidden = torch.tanh(hq.unsqueeze(-2) + hk.unsqueeze(-3))  # (..., T_q, T_k, d_hidden): every pair
     return hidden @ v  # (..., T_q, T_k)
+
+
+def _check_weights(q, k, **weights) -> None:
+    """q, k at least 2-D; each weight a tensor of the shape given (a clear error otherwise)."""
+    tensor("q", q, what="(..., T_q, d_q)"), tensor("k", k, what="(..., T_k, d_k)")
+    for name, (w, shape) in weights.items():
+        if not isinstance(w, Tensor) or tuple(w.shape) != shape or -1 in shape:
+            raise ValueError(f"{name} must have shape (d_hidden or d_q, d_k) = {shape} for q {tuple(q.shape)} and k {tuple(k.shape)} "
+                             f"(v: (d_hidden,)), got {describe(w)}")
 
 
 class AdditiveScore(nn.Module):
@@ -99,21 +101,6 @@ class AdditiveScore(nn.Module):
 
 # ---------------------------------------------------------------- softmax and attention
 
-def _check_mask(mask, shape: torch.Size) -> None:
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"mask must be a bool torch.Tensor (True = may attend), got {type(mask).__name__}")
-    if mask.dtype != torch.bool:
-        raise TypeError(f"mask must have dtype torch.bool (True = may attend), got {mask.dtype}; "
-                        f"for a 0/1 mask use mask.bool(), for an additive -inf mask use mask == 0")
-    try:
-        broadcast = torch.broadcast_shapes(mask.shape, shape)
-    except RuntimeError:
-        broadcast = None
-    if broadcast != shape:
-        raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' shape "
-                         f"{tuple(shape)} (..., T_q, T_k); expected e.g. ({shape[-2]}, {shape[-1]})")
-
-
 def softmax(scores: Tensor, mask: Tensor | None = None, dim: int = -1) -> Tensor:
     """Numerically stable softmax along `dim`, optionally masked (mask True = may attend).
 
@@ -121,10 +108,9 @@ def softmax(scores: Tensor, mask: Tensor | None = None, dim: int = -1) -> Tensor
     exp() <= 1, so scores in the thousands never overflow. Masked entries get weight exactly 0; a row
     with nothing allowed gets all zeros (never NaN).
     """
-    if not isinstance(scores, Tensor):
-        raise TypeError(f"scores must be a torch.Tensor, got {type(scores).__name__}")
+    tensor("scores", scores)
     if mask is not None:
-        _check_mask(mask, scores.shape)
+        check_mask(mask, *scores.shape)
         scores = scores.masked_fill(~mask, float("-inf"))
     row_max = scores.detach().amax(dim=dim, keepdim=True)  # a constant shift: no gradient needed
     row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))  # all-masked row
@@ -142,23 +128,22 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
     as given (pass 0.0 at evaluation, as with torch's function); the weights returned are the ones used.
     Returns out (..., T_q, d_v) and weights (..., T_q, T_k).
     """
-    _check_qk(q, k)
-    _tensor("v", v, "(..., T_k, d_v)")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v must hold the same number of positions T_k: k has shape {tuple(k.shape)} "
-                         f"(T_k={k.shape[-2]}), v has shape {tuple(v.shape)} (T_k={v.shape[-2]})")
-    if not (q.dtype == k.dtype == v.dtype):
-        raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
-    try:
-        torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError:
-        raise ValueError(f"the leading (batch, head) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and "
-                         f"v {tuple(v.shape)} do not broadcast together") from None
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p!r}")
+    _check_qk(q, k, v)
+    number("dropout_p", dropout_p, 0.0, 1.0)
+    if mask is not None:
+        check_mask(mask, *torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
+    return attend(q, k, v, mask, dropout_p, scale)
 
-    scores = scaled_dot_scores(q, k, scale)  # (..., T_q, T_k)
-    weights = softmax(scores, mask)  # (..., T_q, T_k), each row sums to 1 (or 0 if fully masked)
+
+def attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None, dropout_p: float = 0.0,
+           scale: float | None = None) -> tuple[Tensor, Tensor]:
+    """scaled_dot_product_attention without the argument checks, for callers that made them already
+    (MultiHeadAttention checks its inputs once)."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale  # (..., T_q, T_k)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = softmax(scores)  # (..., T_q, T_k), each row sums to 1 (or 0 if fully masked)
     if dropout_p > 0.0:
         weights = F.dropout(weights, p=dropout_p)
     return weights @ v, weights  # (..., T_q, d_v), (..., T_q, T_k)

@@ -1,11 +1,14 @@
-"""The transformer's building blocks: LayerNorm, the feed-forward network, encoder and decoder blocks.
+"""The transformer's building blocks: LayerNorm, the feed-forward network, and the one block every model uses.
 
 Taught in 07_encoder (LayerNorm by hand, residuals and Add & Norm, the position-wise feed-forward
 network, the encoder block, post-norm vs pre-norm); the decoder block is taught in 08_encoder_decoder.
-`load_from_torch` copies the weights of torch.nn.TransformerEncoderLayer / TransformerDecoderLayer into
-our blocks, so the notebooks and the tests can check that both compute the same thing.
-Deliberately left out: whole encoders and decoders with embeddings (course_lib.transformer), RMSNorm,
-gated feed-forward variants (SwiGLU) and any fused or compiled fast path beyond torch's attention kernel.
+`Block` is the single block of the course: GPT (pre-norm, causal), BERT (post-norm, GELU) and the
+encoder-decoder (EncoderBlock, DecoderBlock with cross-attention) are all stacks of it, with the norm
+placement, causal flag, eps, activation and dropout as arguments. `load_from_torch` copies the weights
+of torch.nn.TransformerEncoderLayer / TransformerDecoderLayer into our blocks, so the notebooks and the
+tests can check that both compute the same thing.
+Deliberately left out: whole encoders and decoders with embeddings (course_lib.transformer), and any
+fused or compiled fast path beyond torch's attention kernel and F.layer_norm.
 """
 
 from __future__ import annotations
@@ -16,29 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.multihead import MultiHeadAttention
+from course_lib.guards import number, one_of, positive_int, tensor
+from course_lib.multihead import KVCache, MultiHeadAttention
 
 # "gelu_tanh" is GPT-2's gelu_new (the tanh approximation); "silu" (x * sigmoid(x)) is Marian's "swish".
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU,
                                                    "gelu_tanh": lambda: nn.GELU(approximate="tanh"), "silu": nn.SiLU}
-
-
-def _positive_int(name: str, value) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_features(name: str, x: torch.Tensor, d_model: int, any_dims: bool = False) -> None:
-    """Raise a clear error unless x is (B, T, d_model), or (..., d_model) when any_dims is True."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if (x.dim() < 1) if any_dims else (x.dim() != 3):
-        want = "at least 1-D (..., d_model)" if any_dims else "3-D (B, T, d_model)"
-        raise ValueError(f"{name} must be {want}, got shape {tuple(x.shape)}")
-    if x.shape[-1] != d_model:
-        raise ValueError(f"{name} has {x.shape[-1]} features in its last dim, expected d_model={d_model}"
-                         f" (shape {tuple(x.shape)})")
 
 
 class LayerNorm(nn.Module):
@@ -46,24 +32,21 @@ class LayerNorm(nn.Module):
 
     The variance is the biased one (divide by d_model, not d_model - 1), as in nn.LayerNorm. The gain
     (gamma) and bias (beta) are learned; they start at 1 and 0 and are named `weight` and `bias` as in
-    nn.LayerNorm, so state dicts can be exchanged.
+    nn.LayerNorm, so state dicts can be exchanged. 07_encoder writes the formula out by hand:
+    x_hat = (x - mean) / sqrt(var + eps), then x_hat * weight + bias; here torch's F.layer_norm computes
+    exactly that in one fused kernel, so every model of the course runs the same norm at full speed.
     """
 
     def __init__(self, d_model: int, eps: float = 1e-5):
         super().__init__()
-        self.d_model = _positive_int("d_model", d_model)
-        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps <= 0:
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
-        self.eps = float(eps)
+        self.d_model = positive_int("d_model", d_model)
+        self.eps = number("eps", eps, 0.0, 1.0, low_open=True)
         self.weight = nn.Parameter(torch.ones(d_model))  # gain, gamma  # (d_model,)
         self.bias = nn.Parameter(torch.zeros(d_model))   # shift, beta  # (d_model,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_features("x", x, self.d_model, any_dims=True)
-        mean = x.mean(dim=-1, keepdim=True)                            # (..., 1)
-        var = (x - mean).pow(2).mean(dim=-1, keepdim=True)             # (..., 1) biased variance
-        x_hat = (x - mean) / torch.sqrt(var + self.eps)                # (..., d_model) mean 0, std 1
-        return x_hat * self.weight + self.bias
+        tensor("x", x, last=self.d_model, what=f"(..., d_model={self.d_model})")
+        return F.layer_norm(x, (self.d_model,), self.weight, self.bias, self.eps)  # (..., d_model)
 
     def extra_repr(self) -> str:
         return f"{self.d_model}, eps={self.eps}"
@@ -76,131 +59,116 @@ class FeedForward(nn.Module):
     Typically d_ff = 4 * d_model. Parameters: 2 * d_model * d_ff + d_ff + d_model.
     """
 
-    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "relu"):
+    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "relu", bias: bool = True):
         super().__init__()
-        self.d_model = _positive_int("d_model", d_model)
-        _positive_int("d_ff", d_ff)
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        self.activation_name = activation
-        self.linear1 = nn.Linear(d_model, d_ff)
+        self.d_model = positive_int("d_model", d_model)
+        positive_int("d_ff", d_ff)
+        self.activation_name = one_of("activation", activation, sorted(ACTIVATIONS))
+        self.linear1 = nn.Linear(d_model, d_ff, bias=bias)
         self.activation = ACTIVATIONS[activation]()
         self.dropout = nn.Dropout(dropout)
-        self.linear2 = nn.Linear(d_ff, d_model)
+        self.linear2 = nn.Linear(d_ff, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_features("x", x, self.d_model, any_dims=True)
+        tensor("x", x, last=self.d_model, what=f"(..., d_model={self.d_model})")
         hidden = self.dropout(self.activation(self.linear1(x)))  # (..., d_ff)
         return self.linear2(hidden)                               # (..., d_model)
 
 
-class EncoderBlock(nn.Module):
-    """Self-attention and feed-forward, each wrapped in a residual connection and a LayerNorm.
+class Block(nn.Module):
+    """Self-attention [, cross-attention over an encoder's memory], feed-forward; each with a residual and a norm.
 
-    norm_first=False (post-norm, the original paper): x = LN(x + Sublayer(x)), "Add & Norm".
-    norm_first=True (pre-norm, most modern models): x = x + Sublayer(LN(x)); a stack of pre-norm blocks
-    then needs one final LayerNorm. residual=False drops the "x +" (only for the experiment in 07).
+    norm_first=False (post-norm, the original paper and BERT): x = LN(x + Sublayer(x)), "Add & Norm".
+    norm_first=True (pre-norm, GPT-2 and most modern models): x = x + Sublayer(LN(x)); a stack of pre-norm
+    blocks then needs one final LayerNorm. causal=True lets each position attend only to itself and the
+    past (GPT, a decoder). cross_attention=True adds the decoder's second sublayer: queries from x, keys
+    and values from `memory`. residual=False drops the "x +" (only for the experiment in 07).
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0,
-                 activation: str = "relu", norm_first: bool = False, *, residual: bool = True):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, activation: str = "relu",
+                 norm_first: bool = False, *, causal: bool = False, cross_attention: bool = False,
+                 eps: float = 1e-5, residual: bool = True, bias: bool = True):
         super().__init__()
-        self.d_model = _positive_int("d_model", d_model)
-        self.norm_first, self.residual = bool(norm_first), bool(residual)
-        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout)
-        self.ffn = FeedForward(d_model, d_ff, dropout=dropout, activation=activation)
-        self.norm1, self.norm2 = LayerNorm(d_model), LayerNorm(d_model)
+        self.d_model = positive_int("d_model", d_model)
+        self.norm_first, self.causal, self.residual = bool(norm_first), bool(causal), bool(residual)
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout, bias=bias)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout, bias=bias) if cross_attention else None
+        self.ffn = FeedForward(d_model, d_ff, dropout=dropout, activation=activation, bias=bias)
+        self.norm1, self.norm2 = LayerNorm(d_model, eps), LayerNorm(d_model, eps)
+        self.norm3 = LayerNorm(d_model, eps) if cross_attention else None  # numbered in order of use
         self.dropout1, self.dropout2 = nn.Dropout(dropout), nn.Dropout(dropout)
+        self.dropout3 = nn.Dropout(dropout) if cross_attention else None
 
-    def _add(self, x: torch.Tensor, sublayer_out: torch.Tensor) -> torch.Tensor:
-        return x + sublayer_out if self.residual else sublayer_out
+    def _sublayer(self, x: torch.Tensor, norm: LayerNorm, dropout: nn.Dropout, fn) -> tuple[torch.Tensor, object]:
+        """One residual sublayer in the block's norm placement: fn(h) -> (out, extra)."""
+        out, extra = fn(norm(x) if self.norm_first else x)
+        out = x + dropout(out) if self.residual else dropout(out)
+        return (out if self.norm_first else norm(out)), extra
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
-                need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, T, d_model); mask: bool, True = may attend, broadcastable to (B, H, T, T).
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, *, memory: torch.Tensor | None = None,
+                memory_mask: torch.Tensor | None = None, need_weights: bool = False, cache: KVCache | None = None,
+                cross_cache: KVCache | None = None):
+        """x (B, T, d_model); mask: bool, True = may attend, broadcastable to (B, H, T, T_k) (e.g. padding).
 
-        Returns the new x (B, T, d_model) and, if need_weights, the attention weights (B, H, T, T).
+        memory (B, S, d_model) and memory_mask (B, 1, 1, S) feed the cross-attention of a decoder block.
+        cache / cross_cache: KVCaches of this block's self- and cross-attention (fast generation).
+        Returns the new x (B, T, d_model) and, if need_weights, the self-attention weights (B, H, T, T_k)
+        (a decoder block: the pair (self weights, cross weights (B, H, T, S))); otherwise None.
         """
-        _check_features("x", x, self.d_model)
-        if self.norm_first:
-            attn, weights = self.self_attn(self.norm1(x), mask=mask, need_weights=need_weights)
-            x = self._add(x, self.dropout1(attn))
-            x = self._add(x, self.dropout2(self.ffn(self.norm2(x))))
-        else:
-            attn, weights = self.self_attn(x, mask=mask, need_weights=need_weights)
-            x = self.norm1(self._add(x, self.dropout1(attn)))                # Add & Norm
-            x = self.norm2(self._add(x, self.dropout2(self.ffn(x))))         # Add & Norm
-        return x, weights
-
-
-class DecoderBlock(nn.Module):
-    """Masked self-attention, cross-attention over the encoder memory, feed-forward; each with Add & Norm.
-
-    Cross-attention takes its queries from the decoder (x) and its keys and values from the encoder
-    output (memory). norm_first switches between post-norm and pre-norm exactly as in EncoderBlock;
-    memory itself is not normalised here (the encoder's last LayerNorm already did).
-    """
-
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0,
-                 activation: str = "relu", norm_first: bool = False):
-        super().__init__()
-        self.d_model = _positive_int("d_model", d_model)
-        self.norm_first = bool(norm_first)
-        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout)
-        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout)
-        self.ffn = FeedForward(d_model, d_ff, dropout=dropout, activation=activation)
-        self.norm1, self.norm2, self.norm3 = LayerNorm(d_model), LayerNorm(d_model), LayerNorm(d_model)
-        self.dropout1, self.dropout2, self.dropout3 = nn.Dropout(dropout), nn.Dropout(dropout), nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, memory: torch.Tensor, self_mask: torch.Tensor | None = None,
-                memory_mask: torch.Tensor | None = None, need_weights: bool = False, is_causal: bool = False
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
-        """x: (B, T, d_model) decoder input; memory: (B, S, d_model) encoder output.
-
-        self_mask: bool, broadcastable to (B, H, T, T) (causal, maybe combined with target padding);
-        memory_mask: bool, broadcastable to (B, H, T, S) (source padding). True = may attend.
-        is_causal=True adds the causal mask to self-attention without building it (faster fused kernel).
-        Returns x (B, T, d_model) and, if need_weights, (self_weights (B, H, T, T), cross_weights (B, H, T, S)).
-        """
-        _check_features("x", x, self.d_model)
-        _check_features("memory", memory, self.d_model)
-        if memory.shape[0] != x.shape[0]:
+        tensor("x", x, dims=3, last=self.d_model, what=f"(B, T, d_model={self.d_model})")
+        if (memory is None) != (self.cross_attn is None):
+            raise ValueError("memory (the encoder output) is required by a block with cross-attention and "
+                             f"refused by one without; this block has cross_attention={self.cross_attn is not None}")
+        if memory is not None and tensor("memory", memory, dims=3, last=self.d_model, what=f"(B, S, d_model="
+                                         f"{self.d_model})").shape[0] != x.shape[0]:
             raise ValueError(f"memory has batch size {memory.shape[0]} but x has {x.shape[0]}; they must match")
-        if self.norm_first:
-            attn, self_w = self.self_attn(self.norm1(x), mask=self_mask, need_weights=need_weights,
-                                          is_causal=is_causal)
-            x = x + self.dropout1(attn)
-            cross, cross_w = self.cross_attn(self.norm2(x), context=memory, mask=memory_mask,
-                                             need_weights=need_weights)
-            x = x + self.dropout2(cross)
-            x = x + self.dropout3(self.ffn(self.norm3(x)))
-        else:
-            attn, self_w = self.self_attn(x, mask=self_mask, need_weights=need_weights, is_causal=is_causal)
-            x = self.norm1(x + self.dropout1(attn))
-            cross, cross_w = self.cross_attn(x, context=memory, mask=memory_mask, need_weights=need_weights)
-            x = self.norm2(x + self.dropout2(cross))
-            x = self.norm3(x + self.dropout3(self.ffn(x)))
+        x, self_w = self._sublayer(x, self.norm1, self.dropout1, lambda h: self.self_attn(
+            h, mask=mask, need_weights=need_weights, is_causal=self.causal, cache=cache))
+        if self.cross_attn is None:
+            x, _ = self._sublayer(x, self.norm2, self.dropout2, lambda h: (self.ffn(h), None))
+            return x, self_w
+        x, cross_w = self._sublayer(x, self.norm2, self.dropout2, lambda h: self.cross_attn(
+            h, context=memory, mask=memory_mask, need_weights=need_weights, cache=cross_cache))
+        x, _ = self._sublayer(x, self.norm3, self.dropout3, lambda h: (self.ffn(h), None))
         return x, ((self_w, cross_w) if need_weights else None)
+
+
+class EncoderBlock(Block):
+    """A Block that sees both directions and has no cross-attention (BERT's, the encoder's)."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, activation: str = "relu",
+                 norm_first: bool = False, *, residual: bool = True, eps: float = 1e-5, causal: bool = False):
+        super().__init__(d_model, n_heads, d_ff, dropout, activation, norm_first, causal=causal, eps=eps,
+                         residual=residual)
+
+
+class DecoderBlock(Block):
+    """A causal Block with cross-attention over the encoder's memory (the encoder-decoder's decoder)."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, activation: str = "relu",
+                 norm_first: bool = False, *, eps: float = 1e-5):
+        super().__init__(d_model, n_heads, d_ff, dropout, activation, norm_first, causal=True,
+                         cross_attention=True, eps=eps)
 
 
 def stack(block_fn: Callable[[], nn.Module], n_layers: int) -> nn.ModuleList:
     """n_layers blocks of the same shape, each built by a fresh call of block_fn (own random weights)."""
-    _positive_int("n_layers", n_layers)
+    positive_int("n_layers", n_layers)
     return nn.ModuleList(block_fn() for _ in range(n_layers))
 
 
 # ----------------------------------------------------------------------------- agreement with PyTorch
 
 @torch.no_grad()
-def load_from_torch(block: EncoderBlock | DecoderBlock,
-                    layer: nn.TransformerEncoderLayer | nn.TransformerDecoderLayer) -> EncoderBlock | DecoderBlock:
+def load_from_torch(block: Block, layer: nn.TransformerEncoderLayer | nn.TransformerDecoderLayer) -> Block:
     """Copy the weights of a torch TransformerEncoderLayer (or DecoderLayer) into our block, in place.
 
     Attention goes through MultiHeadAttention.from_torch (torch's in_proj/out_proj layout); linear1,
     linear2 and norm1..3 have the same names and shapes on both sides. Returns the block.
     Careful when comparing outputs: torch's padding masks use True = PAD, the opposite of ours.
     """
-    expected = {EncoderBlock: nn.TransformerEncoderLayer, DecoderBlock: nn.TransformerDecoderLayer}.get(type(block))
+    expected = (nn.TransformerDecoderLayer if getattr(block, "cross_attn", None) is not None
+                else nn.TransformerEncoderLayer if isinstance(block, Block) and not block.causal else None)
     if expected is None:
         raise TypeError(f"block must be an EncoderBlock or DecoderBlock, got {type(block).__name__}")
     if not isinstance(layer, expected):
@@ -219,11 +187,11 @@ def load_from_torch(block: EncoderBlock | DecoderBlock,
     if not getattr(block, "residual", True):
         raise ValueError("cannot copy into a block built with residual=False: torch's layers always add x")
     block.self_attn.load_state_dict(MultiHeadAttention.from_torch(layer.self_attn).state_dict())
-    if isinstance(block, DecoderBlock):
+    if block.cross_attn is not None:
         block.cross_attn.load_state_dict(MultiHeadAttention.from_torch(layer.multihead_attn).state_dict())
     block.ffn.linear1.load_state_dict(layer.linear1.state_dict())
     block.ffn.linear2.load_state_dict(layer.linear2.state_dict())
-    for i in (1, 2, 3) if isinstance(block, DecoderBlock) else (1, 2):
+    for i in (1, 2, 3) if block.cross_attn is not None else (1, 2):
         getattr(block, f"norm{i}").load_state_dict(getattr(layer, f"norm{i}").state_dict())
     return block
 
@@ -235,9 +203,8 @@ def token_similarity(x: torch.Tensor) -> float:
 
     Near 0 for random vectors; 1 when every position holds the same vector (the stack forgot the input).
     """
-    if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[1] < 2:
-        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a (B, T, d_model) tensor with T >= 2 positions, got {got}")
+    if tensor("x", x, dims=3, what="(B, T >= 2, d_model)").shape[1] < 2:
+        raise ValueError(f"x must be a (B, T, d_model) tensor with T >= 2 positions, got {tuple(x.shape)}")
     T = x.shape[1]
     unit = F.normalize(x, dim=-1)
     cos = unit @ unit.transpose(1, 2)                               # (B, T, T)

@@ -8,8 +8,9 @@ Before the softmax a False entry becomes -inf (`to_additive`), so its weight com
 
 Careful: torch.nn.MultiheadAttention uses the OPPOSITE boolean convention for its `attn_mask` and
 `key_padding_mask` (True = blocked); pass `~mask` there (see `to_key_padding_mask`).
-Deliberately left out: relative-position biases (ALiBi, T5 buckets), block-sparse and dilated patterns,
-and masks for cached (incremental) decoding.
+With a key/value cache the queries are the LAST T_q of T_k positions: causal and window masks then take
+T_k and are aligned bottom-right (the last query sees every key), as torch's tril(diagonal=T_k - T_q).
+Deliberately left out: relative-position biases (ALiBi, T5 buckets), block-sparse and dilated patterns.
 """
 
 from __future__ import annotations
@@ -17,13 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-
-def _positive_int(name: str, value, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{name} must be {kind} int, got {value!r}")
-    return value
+from course_lib.guards import describe, positive_int, token_ids
 
 
 def padding_mask(ids: Tensor, pad_id: int) -> Tensor:
@@ -33,42 +28,58 @@ def padding_mask(ids: Tensor, pad_id: int) -> Tensor:
     every real key, none at a padding key. (Rows of padding *queries* are left as they are: their
     outputs are ignored later by the loss or the pooling.)
     """
-    if not isinstance(ids, Tensor):
-        raise TypeError(f"ids must be a torch.Tensor of token ids, shape (B, T), got {type(ids).__name__}")
-    if ids.dtype.is_floating_point or ids.dtype == torch.bool or ids.dtype.is_complex:
-        raise TypeError(f"ids must hold integer token ids, got dtype {ids.dtype}")
-    if ids.dim() != 2:
-        raise ValueError(f"ids must have shape (B, T), got {tuple(ids.shape)}")
+    token_ids("ids", ids)
     if not isinstance(pad_id, int) or isinstance(pad_id, bool):
         raise TypeError(f"pad_id must be an int token id, got {pad_id!r}")
     return (ids != pad_id)[:, None, None, :]  # (B, 1, 1, T)
 
 
-def causal_mask(T: int, device: torch.device | str | None = None) -> Tensor:
+def attention_mask_to_padding(attention_mask: Tensor) -> Tensor:
+    """A (B, T) mask of real tokens (True or 1 = real, False or 0 = padding) -> (B, 1, 1, T), True = real.
+
+    The Hugging Face form of a padding mask. A float additive mask (0 / -inf) is refused: read through
+    .bool() it would turn every -inf into True and attend to exactly the padding.
+    """
+    if not isinstance(attention_mask, Tensor) or attention_mask.dim() != 2:
+        raise ValueError(f"attention_mask must be a (B, T) tensor, 1 or True for a real token, got "
+                         f"{describe(attention_mask)}")
+    if attention_mask.dtype != torch.bool:
+        if attention_mask.dtype.is_floating_point and attention_mask.device.type == "cpu" \
+                and not torch.isin(attention_mask, torch.tensor([0.0, 1.0], dtype=attention_mask.dtype)).all():
+            raise ValueError("attention_mask must hold 1 (real token) and 0 (padding), got other values "
+                             f"(from {attention_mask.min().item()} to {attention_mask.max().item()}); an additive "
+                             "0 / -inf mask is not accepted: pass (mask == 0) instead")
+        attention_mask = attention_mask != 0
+    return attention_mask[:, None, None, :]  # (B, 1, 1, T)
+
+
+def causal_mask(T: int, T_k: int | None = None, device: torch.device | str | None = None) -> Tensor:
     """True on and below the diagonal: query i may attend to keys 0..i, never to the future. (T, T).
 
     The same pattern as torch.nn.Transformer.generate_square_subsequent_mask, which writes it as a
-    float mask (0 = allowed, -inf = blocked).
+    float mask (0 = allowed, -inf = blocked). With T_k > T (a cache holds T_k - T earlier positions) the
+    T queries are the last ones, so the mask (T, T_k) is aligned bottom-right: query i sees keys up to
+    T_k - T + i.
     """
-    _positive_int("T", T)
-    return torch.ones(T, T, dtype=torch.bool, device=device).tril()  # (T, T)
+    positive_int("T", T)
+    T_k = T if T_k is None else positive_int("T_k", T_k, minimum=T)
+    return torch.ones(T, T_k, dtype=torch.bool, device=device).tril(diagonal=T_k - T)  # (T, T_k)
 
 
-def window_mask(T: int, window: int, causal: bool = False,
+def window_mask(T: int, window: int, causal: bool = False, T_k: int | None = None,
                 device: torch.device | str | None = None) -> Tensor:
     """Local attention: query i may attend to key j when |i - j| <= window. (T, T).
 
     `window` counts neighbours on each side (window=0: each token sees only itself). With causal=True
-    only the past side is kept: i - window <= j <= i.
+    only the past side is kept: i - window <= j <= i. T_k > T aligns it bottom-right, as causal_mask.
+    Built in place from one boolean matrix cut by two diagonals (a band): no (T, T) integer intermediate.
     """
-    _positive_int("T", T)
-    _positive_int("window", window, allow_zero=True)
-    pos = torch.arange(T, device=device)
-    offset = pos[:, None] - pos[None, :]  # (T, T): i - j, positive when the key is in the past
-    mask = offset.abs() <= window
-    if causal:
-        mask &= offset >= 0
-    return mask
+    positive_int("T", T)
+    positive_int("window", window, minimum=0)
+    T_k = T if T_k is None else positive_int("T_k", T_k, minimum=T)
+    shift = T_k - T  # query i sits at key position i + shift
+    band = torch.ones(T, T_k, dtype=torch.bool, device=device).tril_(diagonal=shift + (0 if causal else window))
+    return band.triu_(diagonal=shift - window)  # (T, T_k): keys i + shift - window .. i + shift (+ window)
 
 
 def combine_masks(*masks: Tensor | None) -> Tensor | None:
@@ -123,15 +134,16 @@ def to_key_padding_mask(mask: Tensor) -> Tensor:
     return ~mask[:, 0, 0, :]
 
 
-def check_mask(mask, B: int, H: int, T_q: int, T_k: int, name: str = "mask") -> None:
-    """Raise a clear error unless `mask` is a boolean tensor that broadcasts to (B, H, T_q, T_k)."""
-    expected = f"a boolean tensor broadcastable to (B, H, T_q, T_k) = ({B}, {H}, {T_q}, {T_k})"
+def check_mask(mask, *target: int, name: str = "mask") -> None:
+    """Raise a clear error unless `mask` is a boolean tensor that broadcasts to `target`, e.g. (B, H, T_q, T_k)."""
+    dims = ("B", "H", "T_q", "T_k")[-len(target):] if len(target) <= 4 else ("...",) * (len(target) - 2) + ("T_q", "T_k")
+    expected = (f"a boolean tensor broadcastable to ({', '.join(dims)}) = {tuple(target)}, True = may attend, "
+                f"e.g. ({target[-2]}, {target[-1]})")
     if not isinstance(mask, Tensor):
-        raise TypeError(f"{name} must be {expected}, got {type(mask).__name__}")
+        raise TypeError(f"{name} must be {expected}, got {describe(mask)}")
     if mask.dtype != torch.bool:
-        raise TypeError(f"{name} must be {expected} (True = may attend), got dtype {mask.dtype}; "
-                        f"for a 0/-inf float mask use mask == 0")
-    target = (B, H, T_q, T_k)
-    ok = mask.dim() <= 4 and all(m in (1, t) for m, t in zip(reversed(mask.shape), reversed(target)))
+        raise TypeError(f"{name} must be {expected}, got dtype {mask.dtype}; for a 0/1 mask use mask.bool(), for a "
+                        f"0/-inf additive mask use mask == 0")
+    ok = mask.dim() <= len(target) and all(m in (1, t) for m, t in zip(reversed(mask.shape), reversed(target)))
     if not ok:
-        raise ValueError(f"{name} must be {expected}, got shape {tuple(mask.shape)}")
+        raise ValueError(f"{name} of shape {tuple(mask.shape)} does not broadcast: expected {expected}")

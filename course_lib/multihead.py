@@ -1,17 +1,24 @@
 """Multi-head attention: project, split into heads, attend in each head, merge, project back.
 
-Taught in 05_multi_head_attention. `MultiHeadAttention` does self-attention (queries, keys and values
-all from x) or cross-attention (queries from x, keys and values from `context`). With
-need_weights=False it calls PyTorch's fused kernel (torch.nn.functional.scaled_dot_product_attention);
-with need_weights=True it runs course_lib.attention's readable version and also returns the weights
-(B, H, T_q, T_k), the format every plot, widget and bertviz view of the course takes.
+Taught in 05_multi_head_attention (the key/value cache in 10_gpt_pretraining, grouped-query attention
+in 12_modern_llm). `MultiHeadAttention` does self-attention (queries, keys and values all from x) or
+cross-attention (queries from x, keys and values from `context`). With need_weights=False it calls
+PyTorch's fused kernel (torch.nn.functional.scaled_dot_product_attention); with need_weights=True it
+runs course_lib.attention's readable version and also returns the weights (B, H, T_q, T_k), the format
+every plot, widget and bertviz view of the course takes.
 
 The parameters have the same layout as torch.nn.MultiheadAttention, so weights copy straight across
-(`MultiHeadAttention.from_torch`): one fused projection `qkv` of shape (3 * d_model, d_model) holding
-W_q, W_k, W_v stacked (torch's in_proj_weight), and `out` (torch's out_proj).
+(`MultiHeadAttention.from_torch`): one fused projection `qkv` holding W_q, W_k, W_v stacked (torch's
+in_proj_weight, (3 * d_model, d_model)), and `out` (torch's out_proj). With n_kv_heads < n_heads
+(grouped-query attention) keys and values have fewer heads, each shared by n_heads // n_kv_heads
+query heads, and their rows of `qkv` shrink accordingly.
+
+A `KVCache` passed to forward keeps the keys and values of the positions already seen, so generating
+one more token costs one new query instead of re-reading the whole prefix. The new queries are then the
+last T_q of T_k positions and the causal mask is aligned bottom-right (course_lib.masking.causal_mask).
 Masks are boolean with True = may attend (course_lib.masking); note that nn.MultiheadAttention's
-boolean masks mean the opposite. Deliberately left out: key/value caching for generation, grouped-query
-attention, separate key/value sizes (kdim/vdim), and add_bias_kv/add_zero_attn.
+boolean masks mean the opposite. Deliberately left out: separate key/value sizes (kdim/vdim),
+add_bias_kv/add_zero_attn, and a cache of fixed size (ours grows with torch.cat).
 """
 
 from __future__ import annotations
@@ -21,13 +28,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_lib import attention
+from course_lib.guards import number, positive_int, tensor
 from course_lib.masking import causal_mask, check_mask, combine_masks
 
 
 def split_heads(x: Tensor, n_heads: int) -> Tensor:
     """(B, T, d_model) -> (B, H, T, d_head): each head gets its own d_head-wide slice of the features."""
     B, T, d_model = x.shape
-    if d_model % n_heads:
+    if positive_int("n_heads", n_heads) and d_model % n_heads:
         raise ValueError(f"the last dimension ({d_model}) must be divisible by n_heads={n_heads}")
     return x.view(B, T, n_heads, d_model // n_heads).transpose(1, 2)  # (B, H, T, d_head)
 
@@ -38,6 +46,32 @@ def merge_heads(x: Tensor) -> Tensor:
     return x.transpose(1, 2).reshape(B, T, H * d_head)  # (B, T, d_model)
 
 
+class KVCache:
+    """The keys and values one attention layer has seen so far, each (B, H_kv, T_past, d_head).
+
+    Self-attention appends the new positions at every call; cross-attention stores the encoder's keys and
+    values once and reuses them. `len(cache)` is the number of positions held.
+    """
+
+    def __init__(self):
+        self.k: Tensor | None = None
+        self.v: Tensor | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.k is None else self.k.shape[-2]
+
+    def append(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Add the new positions' k and v (B, H_kv, T_new, d_head); return all of them so far."""
+        self.k = k if self.k is None else torch.cat([self.k, k], dim=-2)  # (B, H_kv, T_past + T_new, d_head)
+        self.v = v if self.v is None else torch.cat([self.v, v], dim=-2)
+        return self.k, self.v
+
+    def reorder(self, index: Tensor) -> None:
+        """Keep the batch rows `index` (beam search drops and copies hypotheses)."""
+        if self.k is not None:
+            self.k, self.v = self.k[index], self.v[index]
+
+
 class MultiHeadAttention(nn.Module):
     """Multi-head (self- or cross-) attention: forward(x, context=None, mask=None, need_weights=False).
 
@@ -45,28 +79,22 @@ class MultiHeadAttention(nn.Module):
     about that of one full-width head. Returns (out (B, T_q, d_model), weights (B, H, T_q, T_k) or None).
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
+    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True,
+                 n_kv_heads: int | None = None):
         super().__init__()
-        for name, value in (("d_model", d_model), ("n_heads", n_heads)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if d_model % n_heads:
-            raise ValueError(f"d_model must be divisible by n_heads, got d_model={d_model} and n_heads={n_heads}"
-                             f" (d_model / n_heads = {d_model / n_heads:.2f}); each head needs a whole d_head")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        self.d_model, self.n_heads, self.d_head, self.dropout = d_model, n_heads, d_model // n_heads, dropout
-        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)  # rows: W_q, W_k, W_v (torch's in_proj_weight)
+        positive_int("d_model", d_model), positive_int("n_heads", n_heads), number("dropout", dropout, 0.0, 1.0)
+        n_kv_heads = n_heads if n_kv_heads is None else positive_int("n_kv_heads", n_kv_heads)
+        if d_model % n_heads or n_heads % n_kv_heads:
+            raise ValueError(f"d_model must be divisible by n_heads, and n_heads by n_kv_heads, got d_model="
+                             f"{d_model}, n_heads={n_heads}, n_kv_heads={n_kv_heads}; each head needs a whole d_head")
+        self.d_model, self.n_heads, self.n_kv_heads, self.dropout = d_model, n_heads, n_kv_heads, dropout
+        self.d_head = d_model // n_heads
+        self.d_kv = n_kv_heads * self.d_head  # the width of the keys (and of the values)
+        self.qkv = nn.Linear(d_model, d_model + 2 * self.d_kv, bias=bias)  # rows: W_q, W_k, W_v
         self.out = nn.Linear(d_model, d_model, bias=bias)  # torch's out_proj
-        self._reset_parameters()
-
-    def _reset_parameters(self) -> None:
-        """nn.MultiheadAttention's initialisation: Xavier-uniform on the stacked (3 * d_model, d_model)
-        matrix, the output projection as any nn.Linear, all biases zero."""
-        nn.init.xavier_uniform_(self.qkv.weight)
-        if self.qkv.bias is not None:
-            nn.init.zeros_(self.qkv.bias)
-            nn.init.zeros_(self.out.bias)
+        nn.init.xavier_uniform_(self.qkv.weight)  # nn.MultiheadAttention's initialisation, zero biases
+        if bias:
+            nn.init.zeros_(self.qkv.bias), nn.init.zeros_(self.out.bias)
 
     @classmethod
     @torch.no_grad()
@@ -87,49 +115,64 @@ class MultiHeadAttention(nn.Module):
             ours.out.bias.copy_(mha.out_proj.bias)
         return ours
 
-    def _check(self, name: str, x) -> None:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor of shape (B, T, d_model={self.d_model}), "
-                            f"got {type(x).__name__}")
-        if x.dim() != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"{name} must have shape (B, T, d_model={self.d_model}), got {tuple(x.shape)}")
+    def project(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """Queries from x, keys and values from context (or x): (B, H, T_q, d_head), (B, H_kv, T_k, d_head) x2."""
+        if context is None:  # self-attention: one matrix multiply makes q, k and v together
+            q, k, v = self.qkv(x).split([self.d_model, self.d_kv, self.d_kv], dim=-1)
+        else:  # cross-attention: W_q is the first d_model rows, W_k and W_v the rest
+            W, b, d = self.qkv.weight, self.qkv.bias, self.d_model
+            q = F.linear(x, W[:d], None if b is None else b[:d])  # (B, T_q, d_model)
+            k, v = F.linear(context, W[d:], None if b is None else b[d:]).split(self.d_kv, dim=-1)
+        return split_heads(q, self.n_heads), split_heads(k, self.n_kv_heads), split_heads(v, self.n_kv_heads)
 
     def forward(self, x: Tensor, context: Tensor | None = None, mask: Tensor | None = None,
-                need_weights: bool = False, is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+                need_weights: bool = False, is_causal: bool = False,
+                cache: KVCache | None = None) -> tuple[Tensor, Tensor | None]:
         """x (B, T_q, d_model); context (B, T_k, d_model) or None for self-attention.
 
-        mask: bool, broadcastable to (B, H, T_q, T_k), True = may attend (e.g. padding (B, 1, 1, T_k),
-        causal (T, T)). is_causal=True adds the causal mask without building it (self-attention only):
-        the fused kernel then skips the future blocks entirely, which is much faster than a mask.
+        mask: bool, broadcastable to (B, H, T_q, T_k), True = may attend (e.g. padding (B, 1, 1, T_k)).
+        is_causal=True adds the causal mask (self-attention only), aligned bottom-right when a cache holds
+        earlier positions; without a cache the fused kernel then skips the future blocks entirely.
+        cache: a KVCache, updated in place (self-attention appends; cross-attention fills it once).
         Returns (out (B, T_q, d_model), weights (B, H, T_q, T_k) if need_weights else None).
         """
-        self._check("x", x)
-        B, T_q, _ = x.shape
-        if context is None:  # self-attention: one matrix multiply makes q, k and v together
-            q, k, v = self.qkv(x).chunk(3, dim=-1)  # each (B, T, d_model)
-        else:  # cross-attention: queries from x, keys and values from the context
-            self._check("context", context)
-            if context.shape[0] != B:
-                raise ValueError(f"context must have the same batch size as x ({B}), "
-                                 f"got {tuple(context.shape)}")
-            if is_causal:
-                raise ValueError("is_causal=True is for self-attention; cross-attention got a context")
-            W, b, d = self.qkv.weight, self.qkv.bias, self.d_model  # W_q is W[:d], W_k and W_v are W[d:]
-            q = F.linear(x, W[:d], None if b is None else b[:d])  # (B, T_q, d_model)
-            kv = F.linear(context, W[d:], None if b is None else b[d:])  # (B, T_k, 2 * d_model)
-            k, v = kv.chunk(2, dim=-1)  # each (B, T_k, d_model)
-        T_k = k.shape[1]
+        self._check(x, context, is_causal, cache)
+        if context is not None and cache is not None and len(cache):  # the encoder's k, v: computed once
+            q, k, v = split_heads(F.linear(x, *self._q_params()), self.n_heads), cache.k, cache.v
+        else:
+            q, k, v = self.project(x, context)  # (B, H, T_q, d_head), (B, H_kv, T_new, d_head) x 2
+            if cache is not None:
+                k, v = cache.append(k, v)  # (B, H_kv, T_k, d_head): the past and the new positions
+        B, T_q, T_k = x.shape[0], x.shape[1], k.shape[-2]
         if mask is not None:
             check_mask(mask, B, self.n_heads, T_q, T_k)
-        q, k, v = (split_heads(t, self.n_heads) for t in (q, k, v))  # each (B, H, T, d_head)
+        if self.n_kv_heads != self.n_heads:  # each key/value head serves n_heads // n_kv_heads query heads
+            k, v = (t.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1) for t in (k, v))
+        if is_causal and (need_weights or mask is not None or T_q != T_k):
+            causal = causal_mask(T_q, T_k, device=x.device) if T_q > 1 else None  # one new query sees all
+            mask, is_causal = combine_masks(mask, causal), False
         p = self.dropout if self.training else 0.0
-
         if need_weights:  # the readable path, which also gives the weights
-            full = combine_masks(mask, causal_mask(T_q, device=x.device) if is_causal else None)
-            heads, weights = attention.scaled_dot_product_attention(q, k, v, full, dropout_p=p)
+            heads, weights = attention.attend(q, k, v, mask, dropout_p=p)
         else:  # the fused kernel; a causal mask given as a flag lets it skip whole blocks
-            if is_causal and mask is not None:
-                mask, is_causal = combine_masks(mask, causal_mask(T_q, device=x.device)), False
             heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=is_causal)
             weights = None
         return self.out(merge_heads(heads)), weights  # (B, T_q, d_model), (B, H, T_q, T_k) or None
+
+    def _q_params(self) -> tuple[Tensor, Tensor | None]:
+        b = self.qkv.bias
+        return self.qkv.weight[: self.d_model], None if b is None else b[: self.d_model]
+
+    def _check(self, x, context, is_causal: bool, cache) -> None:
+        tensor("x", x, dims=3, last=self.d_model, what=f"(B, T, d_model={self.d_model})")
+        if context is not None:
+            tensor("context", context, dims=3, last=self.d_model, what=f"(B, T_k, d_model={self.d_model})")
+            if context.shape[0] != x.shape[0] or is_causal:
+                raise ValueError(f"context must have the batch size of x ({x.shape[0]}), got {tuple(context.shape)}, "
+                                 f"and is_causal is for self-attention only (got is_causal={is_causal})")
+        if cache is not None and not isinstance(cache, KVCache):
+            raise TypeError(f"cache must be a course_lib.multihead.KVCache or None, got {type(cache).__name__}")
+
+    def extra_repr(self) -> str:
+        kv = f", n_kv_heads={self.n_kv_heads}" if self.n_kv_heads != self.n_heads else ""
+        return f"d_model={self.d_model}, n_heads={self.n_heads}{kv}, d_head={self.d_head}"

@@ -3,9 +3,12 @@
 Taught in 03_positional_encoding. Attention on its own sees a set of tokens, not a sequence: these
 modules add a vector that depends on the position to each token vector, so that order can matter.
 
-Both modules take x of shape (B, T, d_model) and return x plus the positions 0..T-1 (then dropout).
-Deliberately left out: relative positions (Shaw et al., T5 buckets), rotary embeddings (RoPE), ALiBi,
-and a start offset for cached decoding (the course's models re-read the whole sequence).
+Both modules take x of shape (B, T, d_model) and return x plus the vectors of positions 0..T-1 (then
+dropout), or of the positions given: a (T,) range starting at an offset when a cache holds the earlier
+tokens, or (B, T) per row when prompts are left-padded. Both take (max_len, d_model), in the order of
+nn.Embedding(num_embeddings, embedding_dim), as does sinusoidal_table.
+Deliberately left out: relative positions (Shaw et al., T5 buckets), ALiBi, and rotary embeddings
+(course_lib.rotary, 12_modern_llm).
 """
 
 from __future__ import annotations
@@ -13,16 +16,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from course_lib.guards import number, positive_int, tensor
+
 BASE = 10000.0  # the wavelength scale of "Attention Is All You Need"
 # How sines and cosines share the d_model dimensions: alternating (sin, cos, sin, cos, ...), as in the
 # paper and the course, or all sines then all cosines, as Marian translation models (11_pretrained_models).
 LAYOUTS = ("interleaved", "halves")
-
-
-def _positive_int(name: str, value) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 def sinusoidal_frequencies(d_model: int, base: float = BASE, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -31,7 +30,7 @@ def sinusoidal_frequencies(d_model: int, base: float = BASE, dtype: torch.dtype 
     Pair i fills dimensions 2i (sine) and 2i + 1 (cosine); its wavelength is 2 * pi / w_i positions,
     from 2 * pi (i = 0, the fastest wave) up to about 2 * pi * base (the slowest).
     """
-    _positive_int("d_model", d_model)
+    positive_int("d_model", d_model)
     if d_model % 2:
         raise ValueError(f"d_model must be even (dimensions come in sin/cos pairs), got d_model={d_model}")
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # 0, 2, 4, ..., d_model - 2
@@ -49,7 +48,7 @@ def sinusoidal_table(max_len: int, d_model: int, base: float = BASE, dtype: torc
     the "shift = rotation" property), so it is rejected rather than silently truncated.
     Computed in float64 and then cast, so float32 tables are as exact as they can be.
     """
-    _positive_int("max_len", max_len)
+    positive_int("max_len", max_len)
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     freqs = sinusoidal_frequencies(d_model, base, dtype=torch.float64)  # (d_model // 2,)
@@ -65,17 +64,21 @@ def sinusoidal_table(max_len: int, d_model: int, base: float = BASE, dtype: torc
     return pe.to(dtype)
 
 
-def _check_input(x, d_model: int, max_len: int) -> int:
-    """Validate x of shape (B, T, d_model) against a table of max_len rows; returns T."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor of shape (B, T, d_model), got {type(x).__name__}")
-    if x.dim() != 3 or x.shape[-1] != d_model:
-        raise ValueError(f"x must have shape (B, T, d_model={d_model}), got {tuple(x.shape)}")
+def _positions(x, d_model: int, max_len: int, positions: Tensor | None) -> Tensor:
+    """Check x (B, T, d_model) and the positions to add; returns them, (T,) or (B, T), on x's device."""
+    tensor("x", x, dims=3, last=d_model, what=f"(B, T, d_model={d_model})")
     T = x.shape[1]
-    if T > max_len:
-        raise ValueError(f"sequence length T={T} is longer than max_len={max_len}, the number of positions "
-                         f"this encoding was built for; use max_len >= {T} or shorter sequences")
-    return T
+    if positions is None:
+        positions = torch.arange(T, device=x.device)  # (T,)
+    elif not isinstance(positions, Tensor) or positions.dtype.is_floating_point or positions.shape[-1] != T \
+            or positions.dim() not in (1, 2):
+        raise ValueError(f"positions must be an integer tensor of shape (T,) or (B, T) with T={T}, "
+                         f"got {tuple(positions.shape) if isinstance(positions, Tensor) else type(positions).__name__}")
+    last = int(positions.max()) if positions.device.type == "cpu" else T - 1
+    if last >= max_len:
+        raise ValueError(f"sequence length T={T} reaches position {last}, beyond max_len={max_len} positions this "
+                         f"encoding was built for; use max_len >= {last + 1} or shorter sequences")
+    return positions
 
 
 class SinusoidalPositionalEncoding(nn.Module):
@@ -85,21 +88,21 @@ class SinusoidalPositionalEncoding(nn.Module):
     it is rebuilt from the formula, so checkpoints stay small.
     """
 
-    def __init__(self, d_model: int, max_len: int, dropout: float = 0.0, layout: str = "interleaved"):
+    def __init__(self, max_len: int, d_model: int, dropout: float = 0.0, layout: str = "interleaved"):
         super().__init__()
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        number("dropout", dropout, 0.0, 1.0)
         self.d_model, self.max_len, self.layout = d_model, max_len, layout
         pe = sinusoidal_table(max_len, d_model, layout=layout)
         self.register_buffer("pe", pe, persistent=False)  # (max_len, d_model)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor) -> Tensor:
-        T = _check_input(x, self.d_model, self.max_len)
-        return self.dropout(x + self.pe[:T].to(x.dtype))  # (B, T, d_model) + (T, d_model) broadcasts over B
+    def forward(self, x: Tensor, positions: Tensor | None = None) -> Tensor:
+        """x (B, T, d_model) + the table's rows at `positions` ((T,) or (B, T); default 0..T-1)."""
+        positions = _positions(x, self.d_model, self.max_len, positions)
+        return self.dropout(x + self.pe[positions].to(x.dtype))  # (B, T, d_model) + (T, d_model) broadcasts
 
     def extra_repr(self) -> str:
-        return f"d_model={self.d_model}, max_len={self.max_len}, layout={self.layout}"
+        return f"max_len={self.max_len}, d_model={self.d_model}, layout={self.layout}"
 
 
 class LearnedPositionalEmbedding(nn.Module):
@@ -111,10 +114,9 @@ class LearnedPositionalEmbedding(nn.Module):
 
     def __init__(self, max_len: int, d_model: int, dropout: float = 0.0):
         super().__init__()
-        _positive_int("max_len", max_len)
-        _positive_int("d_model", d_model)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        positive_int("max_len", max_len)
+        positive_int("d_model", d_model)
+        number("dropout", dropout, 0.0, 1.0)
         self.d_model, self.max_len = d_model, max_len
         self.embedding = nn.Embedding(max_len, d_model)  # row p is the vector of position p
         nn.init.normal_(self.embedding.weight, std=0.02)
@@ -125,9 +127,9 @@ class LearnedPositionalEmbedding(nn.Module):
         """The (max_len, d_model) table of learned position vectors."""
         return self.embedding.weight
 
-    def forward(self, x: Tensor) -> Tensor:
-        T = _check_input(x, self.d_model, self.max_len)
-        positions = torch.arange(T, device=x.device)  # (T,)
+    def forward(self, x: Tensor, positions: Tensor | None = None) -> Tensor:
+        """x (B, T, d_model) + the vectors of `positions` ((T,) or (B, T); default 0..T-1)."""
+        positions = _positions(x, self.d_model, self.max_len, positions)
         return self.dropout(x + self.embedding(positions).to(x.dtype))  # (B, T, d_model)
 
     def extra_repr(self) -> str:

@@ -214,24 +214,24 @@ def test_decoder_block_matches_torch_layer(norm_first, activation):
     src_mask = padding_mask(ids_with_padding([6, 3], T=S), PAD)  # (B, 1, 1, S)
     self_mask = causal_mask(T)                                    # (T, T)
     want = layer(x, memory, tgt_mask=~self_mask, memory_key_padding_mask=~src_mask[:, 0, 0, :])
-    got, weights = block(x, memory, self_mask=self_mask, memory_mask=src_mask, need_weights=True)
+    got, weights = block(x, self_mask, memory=memory, memory_mask=src_mask, need_weights=True)
     assert_close(got, want)
     self_w, cross_w = weights
     assert self_w.shape == (2, H, T, T) and cross_w.shape == (2, H, T, S)
     assert (self_w.triu(1) == 0).all(), "a decoder position attended to the future"
     assert (cross_w[1, :, :, 3:] == 0).all(), "cross-attention looked at source padding"
-    assert block(x, memory, self_mask=self_mask, memory_mask=src_mask)[1] is None
-    assert_close(block(x, memory, self_mask=self_mask, memory_mask=src_mask)[0], want)
+    assert block(x, self_mask, memory=memory, memory_mask=src_mask)[1] is None
+    assert_close(block(x, memory=memory, memory_mask=src_mask)[0], want)  # causal by construction
 
 
-def test_decoder_is_causal_flag_equals_the_causal_mask():
+def test_decoder_block_is_causal_by_construction():
     block = DecoderBlock(D, H, F_FF).double().eval()
     x, memory = torch.randn(2, 5, D, dtype=torch.float64), torch.randn(2, 3, D, dtype=torch.float64)
     tgt_pad = padding_mask(ids_with_padding([5, 3], T=5), PAD)   # (B, 1, 1, T)
-    want, _ = block(x, memory, self_mask=causal_mask(5) & tgt_pad)
-    assert_close(block(x, memory, self_mask=tgt_pad, is_causal=True)[0], want)
-    assert_close(block(x, memory, is_causal=True)[0], block(x, memory, self_mask=causal_mask(5))[0])
-    _, (self_w, _) = block(x, memory, is_causal=True, need_weights=True)
+    want, _ = block(x, causal_mask(5) & tgt_pad, memory=memory)
+    assert_close(block(x, tgt_pad, memory=memory)[0], want)
+    assert_close(block(x, memory=memory)[0], block(x, causal_mask(5), memory=memory)[0])
+    _, (self_w, _) = block(x, memory=memory, need_weights=True)
     assert (self_w.triu(1) == 0).all()
 
 
@@ -239,11 +239,11 @@ def test_decoder_output_ignores_the_future_and_source_padding():
     block = DecoderBlock(D, H, F_FF, norm_first=True).double().eval()
     x, memory = torch.randn(1, 5, D, dtype=torch.float64), torch.randn(1, 4, D, dtype=torch.float64)
     src_mask = torch.tensor([[True, True, True, False]])[:, None, None, :]
-    out, _ = block(x, memory, self_mask=causal_mask(5), memory_mask=src_mask)
+    out, _ = block(x, memory=memory, memory_mask=src_mask)
     x2, memory2 = x.clone(), memory.clone()
     x2[:, 3:] += 5.0          # change the future of positions 0..2
     memory2[:, 3] -= 5.0      # change a padding position of the source
-    out2, _ = block(x2, memory2, self_mask=causal_mask(5), memory_mask=src_mask)
+    out2, _ = block(x2, memory=memory2, memory_mask=src_mask)
     assert_close(out[:, :3], out2[:, :3])
     assert not torch.allclose(out[:, 3:], out2[:, 3:])
 
@@ -287,7 +287,7 @@ def test_depth_experiment_shows_what_residuals_keep():
 
 def test_bad_input_gives_clear_errors():
     block = EncoderBlock(D, H, F_FF)
-    with pytest.raises(ValueError, match="3-D"):
+    with pytest.raises(ValueError, match=r"x must have shape \(B, T, d_model=16\), got \(5, 16\)"):
         block(torch.randn(5, D))
     with pytest.raises(ValueError, match="d_model=16"):
         block(torch.randn(2, 5, D + 1))
@@ -305,7 +305,7 @@ def test_bad_input_gives_clear_errors():
         LayerNorm(0)
     with pytest.raises(ValueError, match="d_model=16"):
         LayerNorm(D)(torch.randn(3, 8))
-    with pytest.raises(ValueError, match="at least 1-D"):
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., d_model=16\)"):
         LayerNorm(D)(torch.tensor(1.0))
     with pytest.raises(ValueError, match="n_layers"):
         stack(lambda: block, 0)
@@ -319,11 +319,15 @@ def test_decoder_bad_input():
     block = DecoderBlock(D, H, F_FF)
     x = torch.randn(2, 5, D)
     with pytest.raises(ValueError, match="memory .*d_model=16"):
-        block(x, torch.randn(2, 4, D // 2))
-    with pytest.raises(ValueError, match="memory must be 3-D"):
-        block(x, torch.randn(4, D))
+        block(x, memory=torch.randn(2, 4, D // 2))
+    with pytest.raises(ValueError, match=r"memory must have shape \(B, S, d_model=16\)"):
+        block(x, memory=torch.randn(4, D))
     with pytest.raises(ValueError, match="batch size"):
-        block(x, torch.randn(3, 4, D))
+        block(x, memory=torch.randn(3, 4, D))
+    with pytest.raises(ValueError, match="memory .* is required"):
+        block(x)
+    with pytest.raises(ValueError, match="refused by one without"):
+        EncoderBlock(D, H, F_FF)(x, memory=torch.randn(2, 4, D))
 
 
 def test_load_from_torch_refuses_mismatches():

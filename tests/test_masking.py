@@ -164,11 +164,11 @@ def test_window_mask_bad_input():
 
 
 def test_padding_mask_bad_input():
-    with pytest.raises(TypeError, match="ids must be a torch.Tensor"):
+    with pytest.raises(TypeError, match="ids must be an integer tensor of token ids .*got list"):
         padding_mask([[1, 2]], 0)
-    with pytest.raises(TypeError, match="integer token ids, got dtype torch.float32"):
+    with pytest.raises(TypeError, match="integer tensor of token ids .*torch.float32"):
         padding_mask(torch.zeros(1, 3), 0)
-    with pytest.raises(ValueError, match=r"shape \(B, T\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"shape \(B, T\) with T >= 1, got \(3,\)"):
         padding_mask(torch.tensor([1, 2, 0]), 0)
     with pytest.raises(TypeError, match="pad_id must be an int"):
         padding_mask(torch.tensor([[1, 2, 0]]), "0")
@@ -187,11 +187,11 @@ def test_check_mask():
     check_mask(causal_mask(4), 2, 3, 4, 4)
     check_mask(padding_mask(torch.ones(2, 4, dtype=torch.long), 0), 2, 3, 4, 4)
     check_mask(torch.ones(2, 3, 4, 4, dtype=torch.bool), 2, 3, 4, 4)
-    with pytest.raises(ValueError, match=r"\(2, 3, 4, 5\), got shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(4, 4\) does not broadcast.*\(2, 3, 4, 5\)"):
         check_mask(causal_mask(4), 2, 3, 4, 5)
-    with pytest.raises(ValueError, match=r"got shape \(3, 1, 1, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(3, 1, 1, 4\) does not broadcast"):
         check_mask(torch.ones(3, 1, 1, 4, dtype=torch.bool), 2, 3, 4, 4)
-    with pytest.raises(ValueError, match="got shape"):
+    with pytest.raises(ValueError, match="does not broadcast"):
         check_mask(torch.ones(1, 1, 1, 4, 4, dtype=torch.bool), 2, 3, 4, 4)
     with pytest.raises(TypeError, match="attn_mask must be a boolean.*got dtype torch.float32"):
         check_mask(torch.zeros(4, 4), 2, 3, 4, 4, name="attn_mask")
@@ -258,3 +258,35 @@ def test_mask_figures():
     with pytest.raises(ValueError, match="at least one mask"):
         mask_gallery({})
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- cached (T_q < T_k) masks
+
+@pytest.mark.parametrize("T_q,T_k", [(1, 1), (1, 5), (3, 5), (5, 5), (2, 9)])
+def test_causal_mask_with_a_cache_is_bottom_right_aligned(T_q, T_k):
+    """Query i is the token at position T_k - T_q + i: it sees every key up to and including itself."""
+    expected = torch.tensor([[j <= T_k - T_q + i for j in range(T_k)] for i in range(T_q)])
+    assert torch.equal(causal_mask(T_q, T_k), expected)
+    assert causal_mask(1, T_k).all()  # one new token sees the whole cache
+
+
+@pytest.mark.parametrize("T_q,T_k,window,causal", [(4, 4, 1, False), (4, 4, 2, True), (2, 7, 2, True),
+                                                   (3, 8, 1, False), (6, 6, 0, False), (5, 5, 9, True)])
+def test_window_mask_matches_a_loop(T_q, T_k, window, causal):
+    shift = T_k - T_q
+    expected = torch.tensor([[abs(i + shift - j) <= window and (not causal or j <= i + shift)
+                              for j in range(T_k)] for i in range(T_q)])
+    assert torch.equal(window_mask(T_q, window, causal=causal, T_k=T_k), expected)
+
+
+def test_causal_mask_refuses_fewer_keys_than_queries():
+    with pytest.raises(ValueError, match="T_k must be an int >= 4"):
+        causal_mask(4, 3)
+
+
+def test_attention_mask_to_padding_refuses_an_additive_mask():
+    from course_lib.masking import attention_mask_to_padding
+    assert torch.equal(attention_mask_to_padding(torch.tensor([[1, 1, 0]])), torch.tensor([[[[True, True, False]]]]))
+    additive = torch.tensor([[0.0, 0.0, float("-inf")]])
+    with pytest.raises(ValueError, match="additive"):
+        attention_mask_to_padding(additive)

@@ -162,7 +162,7 @@ def test_init_matches_torch_statistics():
 # ----- bad input ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("d_model, n_heads, match", [
-    (10, 3, "d_model must be divisible by n_heads, got d_model=10 and n_heads=3"),
+    (10, 3, "d_model must be divisible by n_heads.*d_model=10, n_heads=3"),
     (0, 1, "d_model must be a positive int, got 0"),
     (8, 0, "n_heads must be a positive int, got 0"),
     (8.0, 2, "d_model must be a positive int, got 8.0"),
@@ -173,7 +173,7 @@ def test_bad_construction(d_model, n_heads, match):
 
 
 def test_bad_dropout():
-    with pytest.raises(ValueError, match="dropout must be in"):
+    with pytest.raises(ValueError, match="dropout must be a number in"):
         MultiHeadAttention(8, 2, dropout=1.0)
 
 
@@ -185,20 +185,20 @@ def test_bad_inputs():
         mha(torch.randn(2, 5, 6))
     with pytest.raises(TypeError, match="x must be a torch.Tensor.*got list"):
         mha([[1.0]])
-    with pytest.raises(ValueError, match=r"context must have shape \(B, T, d_model=8\), got \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"context must have shape \(B, T_k, d_model=8\), got \(2, 3, 4\)"):
         mha(torch.randn(2, 5, 8), context=torch.randn(2, 3, 4))
-    with pytest.raises(ValueError, match=r"same batch size as x \(2\), got \(3, 4, 8\)"):
+    with pytest.raises(ValueError, match=r"batch size of x \(2\), got \(3, 4, 8\)"):
         mha(torch.randn(2, 5, 8), context=torch.randn(3, 4, 8))
-    with pytest.raises(ValueError, match="is_causal=True is for self-attention"):
+    with pytest.raises(ValueError, match="is_causal is for self-attention only \(got is_causal=True\)"):
         mha(torch.randn(2, 5, 8), context=torch.randn(2, 5, 8), is_causal=True)
 
 
 def test_bad_masks():
     mha = MultiHeadAttention(8, 2)
     x = torch.randn(2, 5, 8)
-    with pytest.raises(ValueError, match=r"broadcastable to \(B, H, T_q, T_k\) = \(2, 2, 5, 5\), got shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(4, 4\) does not broadcast.*\(B, H, T_q, T_k\) = \(2, 2, 5, 5\)"):
         mha(x, mask=causal_mask(4))
-    with pytest.raises(ValueError, match=r"\(2, 2, 5, 3\), got shape \(5, 5\)"):
+    with pytest.raises(ValueError, match=r"shape \(5, 5\) does not broadcast.*\(2, 2, 5, 3\)"):
         mha(x, context=torch.randn(2, 3, 8), mask=causal_mask(5))
     with pytest.raises(TypeError, match="got dtype torch.float32"):
         mha(x, mask=torch.zeros(5, 5))

@@ -124,13 +124,13 @@ def test_learned_module_adds_its_rows_and_learns_only_the_used_ones():
     assert torch.count_nonzero(grad[5:]) == 0
 
 
-@pytest.mark.parametrize("make", [lambda: SinusoidalPositionalEncoding(4, 6), lambda: LearnedPositionalEmbedding(6, 4)])
+@pytest.mark.parametrize("make", [lambda: SinusoidalPositionalEncoding(6, 4), lambda: LearnedPositionalEmbedding(6, 4)])
 def test_too_long_sequences_name_T_and_max_len(make):
     with pytest.raises(ValueError, match=r"T=7 .*max_len=6"):
         make()(torch.zeros(1, 7, 4))
 
 
-@pytest.mark.parametrize("make", [lambda: SinusoidalPositionalEncoding(4, 6), lambda: LearnedPositionalEmbedding(6, 4)])
+@pytest.mark.parametrize("make", [lambda: SinusoidalPositionalEncoding(6, 4), lambda: LearnedPositionalEmbedding(6, 4)])
 def test_wrong_shapes_and_types_are_rejected(make):
     module = make()
     with pytest.raises(ValueError, match=r"d_model=4.*\(1, 3, 5\)"):
@@ -143,10 +143,10 @@ def test_wrong_shapes_and_types_are_rejected(make):
 
 def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="dropout.*1.5"):
-        SinusoidalPositionalEncoding(4, 8, dropout=1.5)
+        SinusoidalPositionalEncoding(8, 4, dropout=1.5)
     with pytest.raises(ValueError, match="dropout.*-0.1"):
         LearnedPositionalEmbedding(8, 4, dropout=-0.1)
     with pytest.raises(ValueError, match="max_len.*-3"):
         LearnedPositionalEmbedding(-3, 4)
     with pytest.raises(ValueError, match="d_model must be even.*5"):
-        SinusoidalPositionalEncoding(5, 8)
+        SinusoidalPositionalEncoding(8, 5)
