@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_lib.guards import describe, number, tensor
-from course_lib.masking import check_mask
+from course_lib.guards import check_mask, describe, number, tensor
 
 
 def _check_qk(q, k, v=None) -> None:

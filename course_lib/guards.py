@@ -27,7 +27,7 @@ def is_int(x) -> bool:
 def positive_int(name: str, value, minimum: int = 1) -> int:
     """value, if it is an int >= minimum (bools are not ints here)."""
     if not is_int(value) or value < minimum:
-        want = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        want = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
         raise ValueError(f"{name} must be {want}, got {value!r}")
     return value
 
@@ -96,3 +96,18 @@ def targets(name: str, y, like: Tensor, vocab_size: int, ignore_index: int | Non
             raise ValueError(f"{name} holds ids from {int(real.min())} to {int(real.max())}, expected ids in "
                              f"[0, vocab_size={vocab_size}){extra}")
     return y
+
+
+def check_mask(mask, *target: int, name: str = "mask") -> None:
+    """Raise a clear error unless `mask` is a boolean tensor that broadcasts to `target`, e.g. (B, H, T_q, T_k)."""
+    dims = ("B", "H", "T_q", "T_k")[-len(target):] if len(target) <= 4 else ("...",) * (len(target) - 2) + ("T_q", "T_k")
+    expected = (f"a boolean tensor broadcastable to ({', '.join(dims)}) = {tuple(target)}, True = may attend, "
+                f"e.g. ({target[-2]}, {target[-1]})")
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{name} must be {expected}, got {describe(mask)}")
+    if mask.dtype != torch.bool:
+        raise TypeError(f"{name} must be {expected}, got dtype {mask.dtype}; for a 0/1 mask use mask.bool(), for a "
+                        f"0/-inf additive mask use mask == 0")
+    ok = mask.dim() <= len(target) and all(m in (1, t) for m, t in zip(reversed(mask.shape), reversed(target)))
+    if not ok:
+        raise ValueError(f"{name} of shape {tuple(mask.shape)} does not broadcast: expected {expected}")

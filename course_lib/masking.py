@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from course_lib.guards import describe, positive_int, token_ids
+from course_lib.guards import check_mask, describe, positive_int, token_ids  # noqa: F401 (check_mask: re-exported)
 
 
 def padding_mask(ids: Tensor, pad_id: int) -> Tensor:
@@ -132,18 +132,3 @@ def to_key_padding_mask(mask: Tensor) -> Tensor:
         got = f"{mask.dtype} {tuple(mask.shape)}" if isinstance(mask, Tensor) else type(mask).__name__
         raise ValueError(f"mask must be a boolean padding mask of shape (B, 1, 1, T), got {got}")
     return ~mask[:, 0, 0, :]
-
-
-def check_mask(mask, *target: int, name: str = "mask") -> None:
-    """Raise a clear error unless `mask` is a boolean tensor that broadcasts to `target`, e.g. (B, H, T_q, T_k)."""
-    dims = ("B", "H", "T_q", "T_k")[-len(target):] if len(target) <= 4 else ("...",) * (len(target) - 2) + ("T_q", "T_k")
-    expected = (f"a boolean tensor broadcastable to ({', '.join(dims)}) = {tuple(target)}, True = may attend, "
-                f"e.g. ({target[-2]}, {target[-1]})")
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"{name} must be {expected}, got {describe(mask)}")
-    if mask.dtype != torch.bool:
-        raise TypeError(f"{name} must be {expected}, got dtype {mask.dtype}; for a 0/1 mask use mask.bool(), for a "
-                        f"0/-inf additive mask use mask == 0")
-    ok = mask.dim() <= len(target) and all(m in (1, t) for m, t in zip(reversed(mask.shape), reversed(target)))
-    if not ok:
-        raise ValueError(f"{name} of shape {tuple(mask.shape)} does not broadcast: expected {expected}")

@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_lib import attention
-from course_lib.guards import number, positive_int, tensor
-from course_lib.masking import causal_mask, check_mask, combine_masks
+from course_lib.guards import check_mask, number, positive_int, tensor
+from course_lib.masking import causal_mask, combine_masks
 
 
 def split_heads(x: Tensor, n_heads: int) -> Tensor:

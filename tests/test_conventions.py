@@ -20,8 +20,8 @@ MAX_MODULE_LINES = 300
 
 # Lower concepts never import higher ones. A module may import only modules earlier in this list
 # (a package's submodules share the package's level). Plotting and widgets come last.
-LEVELS = ["cell_order", "guards", "util", "runtime", "tokenization", "data", "embeddings", "positional", "attention", "masking",
-          "multihead", "blocks", "training", "config", "transformer", "bert", "gpt", "interop", "checks",
+LEVELS = ["cell_order", "guards", "util", "runtime", "tokenization", "data", "embeddings", "positional", "rotary", "attention", "flash",
+          "masking", "multihead", "modern", "blocks", "training", "config", "transformer", "bert", "gpt", "interop", "checks",
           "plots", "widgets", "viz"]
 
 

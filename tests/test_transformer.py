@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.tokenization import UNK_ID, WordTokenizer
+from course_lib.transformer.model import DecoderCache
 from course_lib.transformer import (
     Attentions,
     EncoderDecoder,
@@ -60,7 +61,7 @@ def test_agrees_with_torch_transformer(norm_first, activation):
     reference = torch_transformer(model).double().eval()
     load_from_torch_transformer(model, reference)
     src, tgt = _batch()
-    ours = model(src, tgt)
+    ours = model(src, tgt).logits
     torch.testing.assert_close(ours, torch_logits(model, reference, src, tgt, target_padding=False))
     real = tgt != PAD  # with target padding hidden too, real positions must not change
     torch.testing.assert_close(ours[real], torch_logits(model, reference, src, tgt)[real])
@@ -73,7 +74,7 @@ def test_loss_is_teacher_forced_cross_entropy_ignoring_padding():
     model = EncoderDecoder(_config()).double()
     src, tgt = _batch(1)
     tgt = torch.cat([tgt, torch.full((3, 1), EOS)], dim=1)
-    logits = model(src, tgt[:, :-1])  # (B, T-1, V)
+    logits = model(src, tgt[:, :-1]).logits  # (B, T-1, V)
     total, count = 0.0, 0
     for b, t in itertools.product(range(3), range(tgt.shape[1] - 1)):  # slow loop reference
         target = tgt[b, t + 1].item()
@@ -110,9 +111,9 @@ def test_output_does_not_depend_on_later_target_tokens_or_padding():
     src, tgt = _batch(3)
     changed = tgt.clone()
     changed[:, 5:] = 9
-    torch.testing.assert_close(model(src, tgt)[:, :5], model(src, changed)[:, :5])
+    torch.testing.assert_close(model(src, tgt).logits[:, :5], model(src, changed).logits[:, :5])
     longer = torch.cat([src, torch.full((3, 2), PAD)], dim=1)  # more padding: same result
-    torch.testing.assert_close(model(src, tgt), model(longer, tgt))
+    torch.testing.assert_close(model(src, tgt).logits, model(longer, tgt).logits)
 
 
 @pytest.mark.parametrize("switches", [dict(positional="learned"), dict(scale_embeddings=False),
@@ -129,16 +130,16 @@ def test_config_switches(switches):
     assert math.isfinite(loss.item())
     names = dict(model.named_parameters())
     if switches.get("tie_output"):
-        assert model.output.weight is model.decoder.embed.tokens.weight is model.encoder.embed.tokens.weight
+        assert model.head.weight is model.decoder.embed.tokens.weight is model.encoder.embed.tokens.weight
         assert len(names) == len({id(p) for p in model.parameters()})
     if switches.get("positional") == "learned":
         assert "encoder.embed.positions.embedding.weight" in names
     if switches.get("final_logits_bias"):
         model.final_logits_bias[3] = 100.0
-        assert (model(src, tgt[:, :-1]).argmax(-1) == 3).all()
+        assert (model(src, tgt[:, :-1]).logits.argmax(-1) == 3).all()
         assert "final_logits_bias" in model.state_dict()
     if "start_id" in switches:  # a [PAD] start token: the decoder must still see it
-        assert torch.isfinite(model(src, tgt[:, :-1])).all()
+        assert torch.isfinite(model(src, tgt[:, :-1]).logits).all()
 
 
 def test_scale_embeddings_multiplies_by_sqrt_d_model():
@@ -152,6 +153,16 @@ def test_scale_embeddings_multiplies_by_sqrt_d_model():
 
 
 # ----------------------------------------------------------------------------- decoding
+class PrefixCache:
+    """Stands in for a KVCache in ScriptedModel: the target tokens read so far, reordered with the beams."""
+
+    def __init__(self):
+        self.rows = None
+
+    def reorder(self, index):
+        self.rows = self.rows[index]
+
+
 class ScriptedModel(nn.Module):
     """A stand-in with fixed next-token probabilities, for checking the search algorithms exactly."""
 
@@ -164,13 +175,41 @@ class ScriptedModel(nn.Module):
     def encode(self, src):
         return torch.zeros(src.shape[0], src.shape[1], 4), torch.ones(src.shape[0], 1, 1, src.shape[1], dtype=bool), None
 
-    def decode(self, tgt_in, memory, src_mask, need_weights=False):
+    def new_cache(self):
+        return DecoderCache([PrefixCache()], [])
+
+    def decode(self, tgt_in, memory, src_mask, need_weights=False, cache=None):
+        if cache is not None:  # read the new token(s) after the prefix the cache holds
+            kept = cache.self_attn[0]
+            kept.rows = tgt_in if kept.rows is None else torch.cat([kept.rows, tgt_in], dim=1)
+            tgt_in = kept.rows
         logits = torch.full((tgt_in.shape[0], tgt_in.shape[1], self.vocab), -30.0)
         for b, row in enumerate(tgt_in.tolist()):
             probs = self.table.get(tuple(row[1:]), {2: 1.0})  # unknown prefixes end
             for token, p in probs.items():
                 logits[b, -1, token] = math.log(p)
         return logits, None, None
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_beam_search_keeps_a_full_length_beam_at_max_len(use_cache):
+    """max_len=2: P(a)=.6, P(<eos>)=.3, P(a|a)=.7. 'a a' (p=.42) never ends but is the best of length 2;
+    two hypotheses finish early ('<eos>' .3 and 'a <eos>' .12): they must not push 'a a' out."""
+    a, eos = 3, 2
+    table = {(): {a: 0.6, eos: 0.3, 4: 0.1}, (a,): {a: 0.7, eos: 0.2, 4: 0.1}}
+    model, src = ScriptedModel(table, max_len=2), torch.tensor([[5]])
+    assert greedy_decode(model, src, use_cache=use_cache) == [[a, a]]
+    for beam in (1, 2, 3):
+        assert beam_search(model, src, beam_size=beam, length_penalty=0.0, use_cache=use_cache) == [[a, a]]
+
+
+def test_cached_decoding_equals_uncached_on_a_random_model():
+    torch.manual_seed(11)
+    model = EncoderDecoder(TransformerConfig(20, 20, d_model=16, n_heads=4, d_ff=32, n_layers=2, max_len=12,
+                                             dropout=0.0, norm_first=True)).eval()
+    src = torch.randint(7, 20, (5, 8))
+    assert greedy_decode(model, src) == greedy_decode(model, src, use_cache=False)
+    assert beam_search(model, src, beam_size=3) == beam_search(model, src, beam_size=3, use_cache=False)
 
 
 def _score(table, tokens) -> float:
@@ -194,7 +233,7 @@ def test_beam_search_with_a_wide_beam_finds_the_best_sequence():
     src = torch.tensor([[5, 6, 7]])
 
     def log_prob(seq) -> float:  # the reference score, straight from the logits
-        logits = model(src, torch.tensor([[3, *seq[:-1]]]))[0]
+        logits = model(src, torch.tensor([[3, *seq[:-1]]])).logits[0]
         return sum(torch.log_softmax(logits[i], -1)[t].item() for i, t in enumerate(seq))
 
     # exhaustive search: every sequence that ends with <eos>, or stops at max_len=3 tokens

@@ -7,7 +7,7 @@ baseline, fill_mask), `finetuning` (a sentence classification task built from th
 Deliberately left out: training (course_lib.training does it), plots and widgets.
 """
 
-from .config import PRESETS, BertConfig, preset_for
+from .config import PRESETS, BertConfig
 from .evaluation import fill_mask, majority_baseline, pretraining_metrics
 from .finetuning import (
                          CLASSES,
@@ -37,5 +37,5 @@ from .real_text import split_documents, split_sentences, text_to_documents
 __all__ = ["CLASSES", "HF_NAMES", "IGNORE", "IS_NEXT", "NOT_NEXT", "PRESETS", "Bert", "BertClassifier", "BertConfig",
            "BertOutput", "EncodedPair", "PretrainingBatches", "SentencePair", "VocabInfo", "animal_or_thing",
            "classification_accuracy", "classification_batch", "encode_pair", "fill_mask", "majority_baseline",
-           "mask_tokens", "pad_batch", "preset_for", "pretraining_metrics", "segments_from_sep", "sentence_pairs",
+           "mask_tokens", "pad_batch", "pretraining_metrics", "segments_from_sep", "sentence_pairs",
            "split_by_noun", "split_documents", "split_sentences", "spotted_noun", "text_to_documents", "truncate_pair"]

@@ -39,7 +39,7 @@ def pretraining_metrics(model: Bert, get_batch: Callable, n_batches: int = 10, s
             ids, segments, mlm_labels, nsp_labels = (t.to(device) for t in get_batch(split, i))
             out = model(ids, segments)
             chosen = mlm_labels != IGNORE
-            logits = out.mlm_logits[chosen].float()  # (N, V)
+            logits = out.logits[chosen].float()  # (N, V)
             hits += int((logits.argmax(-1) == mlm_labels[chosen]).sum())
             count += int(chosen.sum())
             mlm_loss += float(torch.nn.functional.cross_entropy(logits, mlm_labels[chosen], reduction="sum"))
@@ -95,7 +95,7 @@ def fill_mask(model: Bert, tokenizer, text: str, top_k: int = 5) -> list[list[tu
     was_training = model.training
     model.eval()
     try:
-        logits = model(ids, segments).mlm_logits[0]  # (T, V)
+        logits = model(ids, segments).logits[0]  # (T, V)
     finally:
         model.train(was_training)
     positions = (ids[0] == tokenizer.token_to_id("[MASK]")).nonzero().flatten()

@@ -2,13 +2,13 @@
 
 Taught in 09_bert_pretraining. `Bert(config)` reads ids (B, T) such as [CLS] a [SEP] b [SEP] [PAD]...
 - embeddings: token + position + segment vectors, summed, then LayerNorm and dropout;
-- n_layers EncoderBlocks (course_lib.blocks) with post-norm and GELU, as BERT; padding is masked out
-  of attention, and nothing else is: every token sees both directions (no causal mask);
+- n_layers of the course's one block (course_lib.blocks.Block) with post-norm and GELU, as BERT; padding
+  is masked out of attention (course_lib.masking), and nothing else is: every token sees both directions;
 - the masked-LM head: dense + GELU + LayerNorm, then a decoder whose weight IS the token embedding
   (tied) with its own bias, giving logits over the vocabulary at every position;
 - the NSP head: the pooler (dense + tanh on the [CLS] vector) then a linear layer to 2 classes
   (index 0 = "b follows a", 1 = "b is random"), as in BERT's checkpoints.
-`forward` returns a BertOutput; `loss` (beside it) is the masked-LM cross-entropy over labelled
+`forward` returns a BertOutput (logits and attentions first, as every model of the course); `loss` (beside it) is the masked-LM cross-entropy over labelled
 positions plus, unless config.nsp is False, the NSP cross-entropy. `BertClassifier` fine-tunes a Bert on
 [CLS]. Parameter names map one to one onto Hugging Face's BertForPreTraining (see HF_NAMES); attention
 keeps its query/key/value weights stacked in one matrix (course_lib.multihead), a converter concatenates
@@ -24,8 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_lib.blocks import EncoderBlock, LayerNorm
+from course_lib.blocks import Block, LayerNorm
 from course_lib.embeddings import TokenEmbedding
+from course_lib.guards import token_ids
+from course_lib.masking import attention_mask_to_padding
 from course_lib.positional import LearnedPositionalEmbedding
 
 from .config import BertConfig
@@ -37,12 +39,12 @@ HF_NAMES = {
     "embeddings.positions.embedding.weight": "bert.embeddings.position_embeddings.weight",
     "embeddings.segments.weight": "bert.embeddings.token_type_embeddings.weight",
     "embeddings.norm": "bert.embeddings.LayerNorm",
-    "layers.{i}.self_attn.qkv": "bert.encoder.layer.{i}.attention.self.{query,key,value} (stacked)",
-    "layers.{i}.self_attn.out": "bert.encoder.layer.{i}.attention.output.dense",
-    "layers.{i}.norm1": "bert.encoder.layer.{i}.attention.output.LayerNorm",
-    "layers.{i}.ffn.linear1": "bert.encoder.layer.{i}.intermediate.dense",
-    "layers.{i}.ffn.linear2": "bert.encoder.layer.{i}.output.dense",
-    "layers.{i}.norm2": "bert.encoder.layer.{i}.output.LayerNorm",
+    "blocks.{i}.self_attn.qkv": "bert.encoder.layer.{i}.attention.self.{query,key,value} (stacked)",
+    "blocks.{i}.self_attn.out": "bert.encoder.layer.{i}.attention.output.dense",
+    "blocks.{i}.norm1": "bert.encoder.layer.{i}.attention.output.LayerNorm",
+    "blocks.{i}.ffn.linear1": "bert.encoder.layer.{i}.intermediate.dense",
+    "blocks.{i}.ffn.linear2": "bert.encoder.layer.{i}.output.dense",
+    "blocks.{i}.norm2": "bert.encoder.layer.{i}.output.LayerNorm",
     "pooler.dense": "bert.pooler.dense",
     "mlm_head.transform": "cls.predictions.transform.dense",
     "mlm_head.norm": "cls.predictions.transform.LayerNorm",
@@ -52,13 +54,13 @@ HF_NAMES = {
 
 
 class BertOutput(NamedTuple):
-    """What Bert.forward returns. attentions: a list over layers of (B, H, T, T), or None."""
+    """What Bert.forward returns: logits and attentions first, as every model's output (course_lib.config)."""
 
+    logits: Tensor            # (B, T, vocab_size): the masked-LM scores at every position
+    attentions: list[Tensor] | None  # a list over layers of (B, H, T, T), or None
     hidden: Tensor            # (B, T, d_model): the last layer's vector for every token
     pooled: Tensor            # (B, d_model): tanh(dense(hidden[:, 0])), the pooled [CLS] vector
-    mlm_logits: Tensor        # (B, T, vocab_size)
     nsp_logits: Tensor        # (B, 2): index 0 = b follows a, 1 = b is random
-    attentions: list[Tensor] | None
 
 
 class BertEmbeddings(nn.Module):
@@ -105,15 +107,9 @@ class BertMLMHead(nn.Module):
 
 def check_ids(name: str, x, config: BertConfig, like: Tensor | None = None) -> None:
     """A clear error unless x is a (B, T) integer tensor with 1 <= T <= max_len (and shaped like `like`)."""
-    if not isinstance(x, Tensor) or x.dtype.is_floating_point or x.dtype.is_complex:
-        got = f"dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
-        raise TypeError(f"{name} must be an integer tensor of shape (B, T), got {got}")
-    if like is not None:
-        if x.shape != like.shape:
-            raise ValueError(f"{name} must have the shape of ids {tuple(like.shape)}, got {tuple(x.shape)}")
-    elif x.dim() != 2 or not 1 <= x.shape[1] <= config.max_len:
-        raise ValueError(f"{name} must have shape (B, T) with 1 <= T <= max_len={config.max_len}, "
-                         f"got {tuple(x.shape)}")
+    token_ids(name, x, max_len=config.max_len)
+    if like is not None and x.shape != like.shape:
+        raise ValueError(f"{name} must have the shape of ids {tuple(like.shape)}, got {tuple(x.shape)}")
 
 
 def segments_from_sep(ids: Tensor, config: BertConfig) -> Tensor:
@@ -139,10 +135,8 @@ class Bert(nn.Module):
             raise TypeError(f"config must be a BertConfig, got {type(config).__name__}")
         c = self.config = config
         self.embeddings = BertEmbeddings(c)
-        self.layers = nn.ModuleList(EncoderBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, activation="gelu",
-                                                 norm_first=False) for _ in range(c.n_layers))
-        for layer in self.layers:
-            layer.norm1.eps = layer.norm2.eps = c.layer_norm_eps
+        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.d_ff, c.dropout, activation="gelu",
+                                          norm_first=False, eps=c.layer_norm_eps) for _ in range(c.n_layers))
         self.pooler = BertPooler(c)
         self.mlm_head = BertMLMHead(c, self.embeddings.tokens)
         self.nsp_head = nn.Linear(c.d_model, 2)
@@ -166,7 +160,7 @@ class Bert(nn.Module):
         attention_mask: (B, T), True (or 1) = a real token; None means every token but [PAD].
         """
         c = self.config
-        check_ids("ids", ids, c)
+        token_ids("ids", ids, c.vocab_size, c.max_len)
         if segments is None:
             segments = segments_from_sep(ids, c)
         check_ids("segments", segments, c, like=ids)
@@ -178,28 +172,32 @@ class Bert(nn.Module):
         elif not isinstance(attention_mask, Tensor) or attention_mask.shape != ids.shape:
             got = tuple(attention_mask.shape) if isinstance(attention_mask, Tensor) else type(attention_mask).__name__
             raise ValueError(f"attention_mask must be a (B, T) tensor like ids {tuple(ids.shape)}, got {got}")
-        mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): every query may see every real key
+        mask = attention_mask_to_padding(attention_mask)  # (B, 1, 1, T): every query may see every real key
         x = self.embeddings(ids, segments)  # (B, T, d_model)
         attentions = []
-        for layer in self.layers:
-            x, weights = layer(x, mask=mask, need_weights=need_weights)
+        for block in self.blocks:
+            x, weights = block(x, mask, need_weights=need_weights)
             attentions.append(weights)
         return x, (attentions if need_weights else None)
 
     def forward(self, ids: Tensor, segments: Tensor | None = None, attention_mask: Tensor | None = None,
                 need_weights: bool = False) -> BertOutput:
-        """ids (B, T) -> BertOutput(hidden, pooled, mlm_logits, nsp_logits, attentions)."""
+        """ids (B, T) -> BertOutput(logits, attentions, hidden, pooled, nsp_logits)."""
         hidden, attentions = self.encode(ids, segments, attention_mask, need_weights)
         pooled = self.pooler(hidden)  # (B, d_model)
-        return BertOutput(hidden, pooled, self.mlm_head(hidden), self.nsp_head(pooled), attentions)
+        return BertOutput(self.mlm_head(hidden), attentions, hidden, pooled, self.nsp_head(pooled))
 
     def losses(self, ids: Tensor, segments: Tensor | None, mlm_labels: Tensor,
                nsp_labels: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """(masked-LM loss, NSP loss or None). The MLM loss is the mean cross-entropy over positions whose
         label is not IGNORE (-100); the vocabulary logits are computed at those positions only."""
         check_ids("mlm_labels", mlm_labels, self.config, like=ids)
-        hidden, _ = self.encode(ids, segments)
         chosen = mlm_labels != IGNORE  # (B, T)
+        if mlm_labels.device.type == "cpu" and chosen.any() and not 0 <= int(mlm_labels[chosen].min()) \
+                <= int(mlm_labels[chosen].max()) < self.config.vocab_size:
+            raise ValueError(f"mlm_labels must hold ids in [0, vocab_size={self.config.vocab_size}) or IGNORE (-100), "
+                             f"got values from {int(mlm_labels[chosen].min())} to {int(mlm_labels[chosen].max())}")
+        hidden, _ = self.encode(ids, segments)
         if chosen.any():
             mlm = F.cross_entropy(self.mlm_head(hidden[chosen]), mlm_labels[chosen])  # (N, V) logits
         else:  # nothing masked in this batch: zero, still attached to the graph
@@ -240,7 +238,7 @@ class Bert(nn.Module):
             raise ValueError(f"mlm_fraction must be in [0, 1] (the share of positions with an MLM label), "
                              f"got {mlm_fraction!r}")
         count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
-        encoder = sum(count(layer) for layer in self.layers)
+        encoder = sum(count(block) for block in self.blocks)
         head = count(self.mlm_head)  # transform, norm, decoder bias and the tied (vocab, d_model) matrix
         per_sequence = count(self.pooler) + count(self.nsp_head)
         return (6.0 * (encoder + mlm_fraction * head + per_sequence / T)

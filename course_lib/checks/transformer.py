@@ -28,7 +28,7 @@ def solution_shift_target(tgt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 def solution_greedy_step(model, src: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     """Append the most probable next token: logits at the LAST position, argmax over the vocabulary."""
-    logits = model(src, ys)  # (B, t, V)
+    logits = model(src, ys).logits  # (B, t, V)
     next_token = logits[:, -1].argmax(dim=-1)  # (B,)
     return torch.cat([ys, next_token[:, None]], dim=1)  # (B, t + 1)
 
@@ -100,7 +100,7 @@ def check_greedy_step(greedy_step: Callable) -> None:
     with torch.no_grad():
         got = greedy_step(model, src, ys.clone())
         want = solution_greedy_step(model, src, ys)
-        logits = model(src, ys)
+        logits = model(src, ys).logits
     require(isinstance(got, torch.Tensor), f"return a tensor of token ids, got {type(got).__name__}")
     if _same(got, want):
         return

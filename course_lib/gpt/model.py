@@ -1,9 +1,12 @@
-"""The GPT model: its config and presets, the decoder block, parameter and FLOP counting.
+"""The GPT model: its config and presets, a stack of the course's one block, parameter and FLOP counting.
 
-Taught in 10_gpt_pretraining. The attention is course_lib.multihead's MultiHeadAttention with
-is_causal=True, which calls PyTorch's fused kernel; with need_weights=True it runs the readable version
-and returns the weights (a list over layers of (B, H, T, T)). Deliberately left out: generation
-(course_lib.gpt.sampling), a key/value cache, and weight loading from GPT-2 (11_pretrained_models).
+Taught in 10_gpt_pretraining. Each layer is course_lib.blocks.Block with norm_first=True (pre-norm, as
+GPT-2) and causal=True: attention calls PyTorch's fused kernel, and with need_weights=True the readable
+version that also returns the weights (a list over layers of (B, H, T, T_k)). `forward` takes an
+optional attention mask (B, T_past + T), 1 = real token, so left-padded prompts batch together, and an
+optional cache (`new_cache()`, a KVCache per layer) so generation reads each token once.
+Deliberately left out: generation itself (course_lib.gpt.sampling) and weight loading from GPT-2
+(course_lib.interop, 11_pretrained_models).
 """
 
 from __future__ import annotations
@@ -15,31 +18,38 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_lib.blocks import ACTIVATIONS, FeedForward
+from course_lib.blocks import ACTIVATIONS, Block, LayerNorm
+from course_lib.config import ModelConfig, ModelOutput
 from course_lib.embeddings import TokenEmbedding
-from course_lib.multihead import MultiHeadAttention
+from course_lib.guards import number, token_ids
+from course_lib.guards import targets as check_targets
+from course_lib.masking import attention_mask_to_padding
+from course_lib.multihead import KVCache
 from course_lib.positional import LearnedPositionalEmbedding
-from course_lib.runtime import preset_for, preset_part  # noqa: F401 (preset_for: re-exported)
 
-# Model sizes per hardware; each also suggests a training recipe (see GPTConfig.recipe).
+IGNORE = -100  # a target that is not scored (padding), as torch's cross_entropy ignore_index
+
+# Model sizes per hardware, each with a suggested training recipe (GPTConfig.recipe).
 PRESETS: dict[str, dict] = {
-    # A laptop CPU: small and fast. On Tiny Shakespeare (characters) it reaches a validation loss of 1.88
-    # in well under half the time of nanoGPT's CPU recipe (benchmarks/gpt_cpu.py): a quarter of the
+    # A laptop CPU: small and fast. On Tiny Shakespeare (characters) it reaches a validation loss near
+    # 1.9 in well under half the time of nanoGPT's CPU recipe (benchmarks/gpt_cpu.py): a quarter of the
     # FLOPs per token, many short windows per batch, a high learning rate with a short warmup.
     "cpu": dict(model=dict(n_layers=4, n_heads=4, d_model=64, max_len=32, dropout=0.0),
-                train=dict(batch_size=64, lr=5e-3, min_lr=5e-4, warmup_steps=50, max_steps=1200)),
+                train=dict(batch_size=64, lr=5e-3, min_lr=5e-4, warmup_steps=50, max_steps=1200, betas=(0.9, 0.99))),
     # A Colab T4 (fp16): nanoGPT's Shakespeare model (10.7M parameters), trained for a shorter time.
     "t4": dict(model=dict(n_layers=6, n_heads=6, d_model=384, max_len=256, dropout=0.2),
-               train=dict(batch_size=32, lr=1e-3, min_lr=1e-4, warmup_steps=100, max_steps=2500)),
+               train=dict(batch_size=32, lr=1e-3, min_lr=1e-4, warmup_steps=100, max_steps=2500, betas=(0.9, 0.99))),
     # An A100 or newer (bf16, compiled): the same model with nanoGPT's full GPU recipe (val loss ~1.47).
     "a100": dict(model=dict(n_layers=6, n_heads=6, d_model=384, max_len=256, dropout=0.2),
-                 train=dict(batch_size=64, lr=1e-3, min_lr=1e-4, warmup_steps=100, max_steps=5000)),
+                 train=dict(batch_size=64, lr=1e-3, min_lr=1e-4, warmup_steps=100, max_steps=5000, betas=(0.9, 0.99))),
 }
 
 
 @dataclass(frozen=True)
-class GPTConfig:
+class GPTConfig(ModelConfig):
     """The shape of a GPT. d_ff defaults to 4 * d_model; d_head = d_model // n_heads."""
+
+    PRESETS = PRESETS
 
     vocab_size: int
     max_len: int = 64
@@ -52,77 +62,26 @@ class GPTConfig:
     layer_norm_eps: float = 1e-5
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "max_len", "d_model", "n_heads", "n_layers"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"GPTConfig.{name} must be a positive int, got {value!r}")
-        if self.d_model % self.n_heads:
-            raise ValueError(f"GPTConfig.d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
-        if self.d_ff is None:
-            object.__setattr__(self, "d_ff", 4 * self.d_model)
-        if not isinstance(self.d_ff, int) or self.d_ff < 1:
-            raise ValueError(f"GPTConfig.d_ff must be a positive int or None, got {self.d_ff!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"GPTConfig.activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        if not isinstance(self.layer_norm_eps, float) or self.layer_norm_eps <= 0:
-            raise ValueError(f"GPTConfig.layer_norm_eps must be a float > 0, got {self.layer_norm_eps!r}")
-
-    @property
-    def d_head(self) -> int:
-        return self.d_model // self.n_heads
-
-    @classmethod
-    def preset(cls, name: str, vocab_size: int, **changes) -> GPTConfig:
-        """The model size for "cpu", "t4" or "a100"; `changes` override single fields."""
-        return cls(vocab_size=vocab_size, **{**preset_part(PRESETS, name, "model"), **changes})
-
-    @staticmethod
-    def recipe(name: str) -> dict:
-        """A suggested training recipe for a preset: batch_size plus TrainConfig fields (lr, steps...)."""
-        return preset_part(PRESETS, name, "train")
-
-
-
-class GPTBlock(nn.Module):
-    """Pre-norm decoder block: x + attention(LN(x)) with a causal mask, then x + ffn(LN(x)).
-
-    Built from the course's MultiHeadAttention (is_causal=True: the fused kernel skips the future
-    without a mask tensor) and FeedForward (GELU). Unlike 08's decoder block there is no
-    cross-attention: a GPT has no encoder to listen to. The norms are torch's nn.LayerNorm, the same
-    computation as course_lib.blocks.LayerNorm in one fused kernel (about 12% faster training on CPU).
-    """
-
-    def __init__(self, config: GPTConfig):
-        super().__init__()
-        eps = config.layer_norm_eps
-        self.norm1 = nn.LayerNorm(config.d_model, eps=eps)
-        self.attn = MultiHeadAttention(config.d_model, config.n_heads, config.dropout)
-        self.norm2 = nn.LayerNorm(config.d_model, eps=eps)
-        self.ffn = FeedForward(config.d_model, config.d_ff, config.dropout, activation=config.activation)
-        self.dropout1, self.dropout2 = nn.Dropout(config.dropout), nn.Dropout(config.dropout)
-
-    def forward(self, x: Tensor, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
-        attn, weights = self.attn(self.norm1(x), need_weights=need_weights, is_causal=True)
-        x = x + self.dropout1(attn)  # (B, T, d_model)
-        x = x + self.dropout2(self.ffn(self.norm2(x)))
-        return x, weights  # weights: (B, H, T, T) or None
+        self.need_counts("vocab_size")
+        self.need_shape()
+        self.need(self.activation in ACTIVATIONS, "activation", f"one of {sorted(ACTIVATIONS)}")
+        self.need(isinstance(self.layer_norm_eps, float) and self.layer_norm_eps > 0, "layer_norm_eps", "a float > 0")
 
 
 class GPT(nn.Module):
-    """A decoder-only language model: forward(ids) -> logits (B, T, vocab_size)."""
+    """A decoder-only language model: forward(ids) -> ModelOutput(logits (B, T, vocab_size), attentions)."""
 
     def __init__(self, config: GPTConfig):
         super().__init__()
         if not isinstance(config, GPTConfig):
             raise TypeError(f"config must be a GPTConfig, got {type(config).__name__}")
-        self.config = config
-        self.tok_emb = TokenEmbedding(config.vocab_size, config.d_model)
-        self.pos_emb = LearnedPositionalEmbedding(config.max_len, config.d_model, config.dropout)
-        self.blocks = nn.ModuleList(GPTBlock(config) for _ in range(config.n_layers))
-        self.norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
-        self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        c = self.config = config
+        self.tok_emb = TokenEmbedding(c.vocab_size, c.d_model)
+        self.pos_emb = LearnedPositionalEmbedding(c.max_len, c.d_model, c.dropout)
+        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.d_ff, c.dropout, c.activation, norm_first=True,
+                                          causal=True, eps=c.layer_norm_eps) for _ in range(c.n_layers))
+        self.norm = LayerNorm(c.d_model, eps=c.layer_norm_eps)
+        self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
         self.head.weight = self.tok_emb.weight  # tied: one (vocab_size, d_model) matrix reads and writes tokens
         self._init_weights()
 
@@ -136,38 +95,49 @@ class GPT(nn.Module):
             if isinstance(module, nn.Linear) and module.bias is not None:
                 nn.init.zeros_(module.bias)
         for block in self.blocks:
-            for w in (block.attn.out.weight, block.ffn.linear2.weight):
+            for w in (block.self_attn.out.weight, block.ffn.linear2.weight):
                 nn.init.normal_(w, std=0.02 / math.sqrt(2 * self.config.n_layers))
 
-    def _check_ids(self, ids, name: str = "ids") -> None:
-        if not isinstance(ids, Tensor) or ids.dtype.is_floating_point or ids.dtype == torch.bool:
-            got = f"dtype {ids.dtype}" if isinstance(ids, Tensor) else type(ids).__name__
-            raise TypeError(f"{name} must be an integer tensor of token ids (B, T), got {got}")
-        if ids.dim() != 2 or ids.shape[1] == 0:
-            raise ValueError(f"{name} must have shape (B, T) with T >= 1, got {tuple(ids.shape)}")
-        if ids.shape[1] > self.config.max_len:
-            raise ValueError(f"{name} has T={ids.shape[1]} tokens, more than max_len={self.config.max_len} "
-                             f"(the context this model was built for); crop to the last {self.config.max_len}")
+    def new_cache(self) -> list[KVCache]:
+        """An empty key/value cache, one KVCache per block, for forward(..., cache=...)."""
+        return [KVCache() for _ in self.blocks]
 
-    def forward(self, ids: Tensor, need_weights: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
-        """ids (B, T) -> logits (B, T, vocab_size); with need_weights also a list over layers of (B, H, T, T)."""
-        self._check_ids(ids)
-        x = self.pos_emb(self.tok_emb(ids))  # (B, T, d_model): what each token is + where it is
+    def forward(self, ids: Tensor, attention_mask: Tensor | None = None, cache: list[KVCache] | None = None,
+                need_weights: bool = False) -> ModelOutput:
+        """ids (B, T) -> ModelOutput(logits (B, T, vocab_size), attentions: list of (B, H, T, T_k) or None).
+
+        attention_mask (B, T_past + T), 1 = real token, 0 = padding (left padding for batched prompts): padding
+        is never attended to and positions count real tokens only. cache: from new_cache(), updated in place;
+        it holds T_past earlier positions whose keys and values are reused.
+        """
+        c, past = self.config, (len(cache[0]) if cache else 0)
+        token_ids("ids", ids, c.vocab_size, c.max_len - past)
+        if cache is not None and len(cache) != len(self.blocks):
+            raise ValueError(f"cache must hold one KVCache per block ({len(self.blocks)}), got {len(cache)}: "
+                             "make it with model.new_cache()")
+        mask, positions = None, torch.arange(past, past + ids.shape[1], device=ids.device)  # (T,)
+        if attention_mask is not None:
+            if attention_mask.shape != (ids.shape[0], past + ids.shape[1]):
+                raise ValueError(f"attention_mask must have shape (B, T_past + T) = {(ids.shape[0], past + ids.shape[1])},"
+                                 f" got {tuple(attention_mask.shape)}")
+            mask = attention_mask_to_padding(attention_mask)  # (B, 1, 1, T_past + T)
+            positions = (mask[:, 0, 0].long().cumsum(-1) - 1).clamp(min=0)[:, past:]  # (B, T): real tokens before
+            itself = torch.ones(ids.shape[1], past + ids.shape[1], dtype=torch.bool, device=ids.device)
+            mask = mask | itself.tril(past).triu(past)  # (B, 1, T, T_k): a padding query sees itself, never empty
+        x = self.pos_emb(self.tok_emb(ids), positions)  # (B, T, d_model): what each token is + where it is
         attentions = []
-        for block in self.blocks:
-            x, weights = block(x, need_weights)
+        for i, block in enumerate(self.blocks):
+            x, weights = block(x, mask, need_weights=need_weights, cache=None if cache is None else cache[i])
             attentions.append(weights)
         logits = self.head(self.norm(x))  # (B, T, vocab_size): a score for every possible next token
-        return (logits, attentions) if need_weights else logits
+        return ModelOutput(logits, attentions if need_weights else None)
 
     def loss(self, ids: Tensor, targets: Tensor) -> Tensor:
-        """Mean cross-entropy of predicting targets[b, t] (the token after ids[b, t]) at every position."""
-        if not isinstance(targets, Tensor) or targets.shape != getattr(ids, "shape", None):
-            got = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
-            raise ValueError(f"targets must be a tensor with the shape of ids {tuple(getattr(ids, 'shape', ()))}, "
-                             f"got {got}")
-        logits = self(ids)  # (B, T, V)
-        return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.reshape(-1))
+        """Mean cross-entropy of predicting targets[b, t] (the token after ids[b, t]) at every position
+        (IGNORE = -100 marks a position not to score)."""
+        check_targets("targets", targets, token_ids("ids", ids), self.config.vocab_size, ignore_index=IGNORE)
+        logits = self(ids).logits  # (B, T, V)
+        return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE)
 
     def num_params(self, exclude_embeddings: bool = False) -> int:
         """Parameters (the tied embedding/head matrix counted once). exclude_embeddings=True leaves out the
@@ -185,6 +155,6 @@ class GPT(nn.Module):
         attention scores and the weighted sum (the PaLM appendix B and nanoGPT formula).
         """
         c = self.config
-        T = c.max_len if T is None else T
+        T = c.max_len if T is None else int(number("T", T, 1, c.max_len, high_open=False))
         n = self.num_params(exclude_embeddings=True) + c.vocab_size * c.d_model
         return 6.0 * n + 12.0 * c.n_layers * c.d_model * T

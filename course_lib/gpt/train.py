@@ -18,6 +18,7 @@ Deliberately left out: sampling options beyond one sample at the end (see course
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -25,11 +26,11 @@ import sys
 import torch
 
 from course_lib.data import load_corpus, random_batches, train_val_split
-from course_lib.runtime import pick_device
+from course_lib.runtime import pick_device, preset_for
 from course_lib.tokenization import CharTokenizer
-from course_lib.training import TrainConfig, train
+from course_lib.training import train
 
-from .model import PRESETS, GPT, GPTConfig, preset_for
+from .model import PRESETS, GPT, GPTConfig
 from .sampling import generate
 
 
@@ -68,12 +69,8 @@ def main(argv=None) -> int:
 
     preset = args.preset or preset_for(pick_device())
     config = GPTConfig.preset(preset, vocab_size=tok.vocab_size)
-    recipe = GPTConfig.recipe(preset)
-    B = args.batch_size or recipe.pop("batch_size")
-    recipe.pop("batch_size", None)
-    if args.steps:
-        recipe["max_steps"] = args.steps
-        recipe["warmup_steps"] = min(recipe["warmup_steps"], max(args.steps // 10, 1))
+    recipe = GPTConfig.recipe(preset, **({"max_steps": args.steps} if args.steps else {}))
+    B = args.batch_size or recipe.batch_size
     T = config.max_len
     if len(val_ids) <= T + 1:
         raise ValueError(f"the corpus is too short: its validation split has {len(val_ids)} tokens, "
@@ -94,8 +91,7 @@ def main(argv=None) -> int:
         idx = val_starts[i * val_batch:(i + 1) * val_batch, None] + torch.arange(T)
         return val_ids[idx], val_ids[idx + 1]
 
-    cfg = TrainConfig(**recipe, betas=(0.9, 0.99), seed=args.seed,
-                      eval_every=max(recipe["max_steps"] // args.evals, 1),
+    cfg = dataclasses.replace(recipe.train, seed=args.seed, eval_every=max(recipe.train.max_steps // args.evals, 1),
                       eval_steps=eval_steps, log_every=10,
                       checkpoint_path=args.out, checkpoint_every=args.checkpoint_every)
     torch.manual_seed(args.seed)

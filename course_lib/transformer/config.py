@@ -1,7 +1,8 @@
 """The settings of an encoder-decoder transformer, checked when they are made, and presets by hardware.
 
-Taught in 08_encoder_decoder. One frozen dataclass holds every size and every switch, so a model is
-rebuilt exactly from its config (saved next to its weights). The switches cover the variants real
+Taught in 08_encoder_decoder. One frozen dataclass on the course's config base (course_lib.config:
+validation, to_dict/from_dict, presets cpu/t4/a100 plus tiny, `recipe()`) holds every size and every
+switch, so a model is rebuilt exactly from its config (saved next to its weights). The switches cover the variants real
 checkpoints need (post-norm or pre-norm, a final LayerNorm or not, sinusoidal or learned positions,
 embeddings scaled by sqrt(d_model) or not, shared and tied embeddings, a fixed bias on the logits), so a
 published model can be loaded into the same classes instead of a copy of them.
@@ -10,10 +11,10 @@ Deliberately left out: the model itself (model.py) and anything about training (
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from course_lib.blocks import ACTIVATIONS
+from course_lib.config import ModelConfig
 from course_lib.positional import LAYOUTS
 from course_lib.tokenization import PAD_ID, SPECIAL_TOKENS
 
@@ -22,7 +23,7 @@ BOS_ID, EOS_ID = SPECIAL_TOKENS.index("<bos>"), SPECIAL_TOKENS.index("<eos>")
 
 
 @dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(ModelConfig):
     """Everything an EncoderDecoder is built from.
 
     n_layers sets both stacks unless n_encoder_layers / n_decoder_layers say otherwise. max_len is the
@@ -58,21 +59,13 @@ class TransformerConfig:
     never_generate: tuple[int, ...] = ()  # ids decoding never picks (Marian: the [PAD] it starts from)
 
     def __post_init__(self) -> None:
-        def need(ok: bool, name: str, expected: str) -> None:
-            if not ok:
-                raise ValueError(f"TransformerConfig.{name} must be {expected}, got {getattr(self, name)!r}")
-
-        def count(x, low: int = 1) -> bool:
-            return isinstance(x, int) and not isinstance(x, bool) and x >= low
-
-        for name in ("src_vocab_size", "tgt_vocab_size", "d_model", "n_heads", "d_ff", "n_layers", "max_len"):
-            need(count(getattr(self, name)), name, "a positive int")
+        need, count = self.need, (lambda x, low=1: isinstance(x, int) and not isinstance(x, bool) and x >= low)
+        self.need_counts("src_vocab_size", "tgt_vocab_size")
+        self.need_shape()
         for name in ("n_encoder_layers", "n_decoder_layers"):
             need(getattr(self, name) is None or count(getattr(self, name)), name, "None or a positive int")
-        need(self.d_model % self.n_heads == 0, "d_model", f"divisible by n_heads={self.n_heads}")
         need(self.positional != "sinusoidal" or self.d_model % 2 == 0, "d_model",
              "even for sinusoidal positions (sin/cos pairs)")
-        need(isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1, "dropout", "a number in [0, 1)")
         need(isinstance(self.label_smoothing, (int, float)) and 0 <= self.label_smoothing < 1, "label_smoothing",
              "a number in [0, 1)")
         need(self.activation in ACTIVATIONS, "activation", f"one of {sorted(ACTIVATIONS)}")
@@ -110,31 +103,21 @@ class TransformerConfig:
     def use_final_norm(self) -> bool:
         return self.norm_first if self.final_norm is None else self.final_norm
 
-    def to_dict(self) -> dict:
-        """Plain values only: safe to store next to the weights and to load with weights_only=True."""
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> TransformerConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"unknown TransformerConfig fields {unknown}; known: {sorted(names)}")
-        return cls(**d)
-
-
-# Sizes by hardware: "tiny" for tests and quick runs, "cpu" trains in a few minutes on a laptop CPU,
-# "gpu" is a bigger model for a GPU (Colab). Vocabulary sizes come from the tokenizers.
+# Sizes by hardware, each with a suggested recipe for the synthetic sentence pairs of 08: "tiny" for tests
+# and quick runs, "cpu" trains in a few minutes on a laptop CPU, "t4" and "a100" a bigger model on a GPU.
+# Vocabulary sizes come from the tokenizers. Sentence lengths vary from batch to batch: no compile.
+_ADAM = dict(weight_decay=0.01, compile=False)
 PRESETS: dict[str, dict] = {
-    "tiny": dict(d_model=32, n_heads=2, d_ff=64, n_layers=1, max_len=32, dropout=0.0),
-    "cpu": dict(d_model=128, n_heads=4, d_ff=256, n_layers=2, max_len=32, dropout=0.0),  # minutes of training on
-    #       plentiful data: nothing to regularise yet, and dropout would slow the learning down
-    "gpu": dict(d_model=256, n_heads=8, d_ff=1024, n_layers=4, max_len=32, dropout=0.1),
+    "tiny": dict(model=dict(d_model=32, n_heads=2, d_ff=64, n_layers=1, max_len=32, dropout=0.0),
+                 train=dict(batch_size=32, lr=2e-3, min_lr=2e-4, warmup_steps=10, max_steps=100, **_ADAM)),
+    # minutes of training on plentiful data: nothing to regularise yet, and dropout would slow learning down
+    "cpu": dict(model=dict(d_model=128, n_heads=4, d_ff=256, n_layers=2, max_len=32, dropout=0.0),
+                train=dict(batch_size=64, lr=2e-3, min_lr=2e-4, warmup_steps=40, max_steps=400, **_ADAM)),
+    "t4": dict(model=dict(d_model=256, n_heads=8, d_ff=1024, n_layers=4, max_len=32, dropout=0.1),
+               train=dict(batch_size=128, lr=2e-3, min_lr=2e-4, warmup_steps=200, max_steps=2000, **_ADAM)),
+    "a100": dict(model=dict(d_model=256, n_heads=8, d_ff=1024, n_layers=4, max_len=32, dropout=0.1),
+                 train=dict(batch_size=256, lr=2e-3, min_lr=2e-4, warmup_steps=200, max_steps=2000, **_ADAM)),
 }
-
-
-def preset(name: str, src_vocab_size: int, tgt_vocab_size: int, **overrides) -> TransformerConfig:
-    """A TransformerConfig from PRESETS[name], with vocabulary sizes and any field overridden."""
-    if name not in PRESETS:
-        raise ValueError(f"name must be one of {sorted(PRESETS)}, got {name!r}")
-    return TransformerConfig(src_vocab_size, tgt_vocab_size, **{**PRESETS[name], **overrides})
+TransformerConfig.PRESETS = PRESETS
+preset = TransformerConfig.preset  # preset(name, src_vocab_size, tgt_vocab_size, **changes)

@@ -6,28 +6,19 @@ step until <eos> or `max_len` tokens. Greedy decoding takes the most probable ne
 (by total log-probability) and stops when `beam_size` of them have ended with <eos>; the finished ones
 are compared by log P / length ** length_penalty (length_penalty=0: raw log-probability, which prefers
 short outputs; 1: the mean log-probability per token).
-They need only `model.config`, `model.encode(src)` and `model.decode(tgt_in, memory, src_mask)`.
-Deliberately left out: key/value caching (each step re-reads the whole prefix, simple but quadratic),
-sampling (10_gpt_pretraining), batched beams, n-gram blocking and coverage penalties.
+They need only `model.config`, `model.encode(src)`, `model.new_cache()` and
+`model.decode(tgt_in, memory, src_mask, cache=...)`: the source is encoded once, and the key/value cache
+lets each step read only the newest target token (use_cache=False re-reads the whole prefix, for
+comparison; both give the same tokens). Beam search reorders the cache as beams are kept or dropped.
+Deliberately left out: sampling (10_gpt_pretraining), batched beams, n-gram blocking and coverage penalties.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch import Tensor, nn
 
-
-@contextlib.contextmanager
-def evaluating(model: nn.Module):
-    """Eval mode (no dropout) inside the block, the previous mode restored after it."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
+from course_lib.util import evaluating
 
 
 def _prepare(model: nn.Module, src, max_len: int | None) -> tuple[Tensor, int]:
@@ -59,7 +50,8 @@ def _ban(scores: Tensor, ids: tuple[int, ...]) -> Tensor:
     return scores
 
 
-def greedy_decode(model: nn.Module, src: Tensor, max_len: int | None = None) -> list[list[int]]:
+def greedy_decode(model: nn.Module, src: Tensor, max_len: int | None = None, use_cache: bool = True
+                  ) -> list[list[int]]:
     """The most probable next token at every step, for a whole batch src (B, S) at once.
 
     Returns one list of token ids per sentence: what follows the start token, up to and including <eos>
@@ -71,8 +63,10 @@ def greedy_decode(model: nn.Module, src: Tensor, max_len: int | None = None) -> 
         memory, src_mask, _ = model.encode(src)  # the source is read once
         ys = torch.full((src.shape[0], 1), c.decoder_start_id, dtype=torch.long, device=src.device)  # (B, 1)
         done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+        cache = model.new_cache() if use_cache else None
         for _ in range(max_len):
-            logits, _, _ = model.decode(ys, memory, src_mask)  # (B, t, V): re-reads the prefix
+            new = ys[:, -1:] if use_cache else ys  # with a cache, only the newest token is read
+            logits, _, _ = model.decode(new, memory, src_mask, cache=cache)  # (B, t, V)
             last = _ban(logits[:, -1], c.never_generate)  # (B, V) the last position predicts the next token
             next_token = last.argmax(dim=-1)  # (B,)
             next_token = next_token.masked_fill(done, c.pad_id)  # finished sentences just pad
@@ -84,7 +78,7 @@ def greedy_decode(model: nn.Module, src: Tensor, max_len: int | None = None) -> 
 
 
 def _beam_one(model: nn.Module, memory: Tensor, src_mask: Tensor, beam_size: int, max_len: int,
-              length_penalty: float) -> list[int]:
+              length_penalty: float, use_cache: bool) -> list[int]:
     """Beam search for one sentence: memory (1, S, d_model), src_mask (1, 1, 1, S)."""
     c = model.config
 
@@ -94,9 +88,11 @@ def _beam_one(model: nn.Module, memory: Tensor, src_mask: Tensor, beam_size: int
     beams = torch.full((1, 1), c.decoder_start_id, dtype=torch.long, device=memory.device)  # (n, t)
     scores = torch.zeros(1, dtype=torch.float64, device=memory.device)  # (n,) total log-probabilities
     finished: list[tuple[float, list[int]]] = []
+    cache = model.new_cache() if use_cache else None
     for _ in range(max_len):
         n = beams.shape[0]
-        logits, _, _ = model.decode(beams, memory.expand(n, -1, -1), src_mask.expand(n, -1, -1, -1))
+        new = beams[:, -1:] if use_cache else beams  # with a cache, only the newest token of each beam
+        logits, _, _ = model.decode(new, memory.expand(n, -1, -1), src_mask.expand(n, -1, -1, -1), cache=cache)
         logp = _ban(torch.log_softmax(logits[:, -1].double(), dim=-1), c.never_generate)  # (n, V)
         vocab = logp.shape[-1]
         candidates = (scores[:, None] + logp).flatten()  # (n * V,) every beam times every next token
@@ -112,19 +108,22 @@ def _beam_one(model: nn.Module, memory: Tensor, src_mask: Tensor, beam_size: int
                 keep_rows.append(row), keep_tokens.append(token), keep_scores.append(score)
             if len(keep_rows) == beam_size:
                 break
+        if keep_rows:
+            rows = torch.tensor(keep_rows, device=beams.device)
+            beams = torch.cat([beams[rows], torch.tensor(keep_tokens, device=beams.device)[:, None]], dim=1)
+            scores = torch.tensor(keep_scores, dtype=torch.float64, device=beams.device)
+            for kv in (cache.self_attn + cache.cross_attn) if cache is not None else ():
+                kv.reorder(rows)  # each kept beam continues from its parent's keys and values
         if len(finished) >= beam_size or not keep_rows:
             break
-        rows = torch.tensor(keep_rows, device=beams.device)
-        beams = torch.cat([beams[rows], torch.tensor(keep_tokens, device=beams.device)[:, None]], dim=1)
-        scores = torch.tensor(keep_scores, dtype=torch.float64, device=beams.device)
-    else:  # max_len reached: unfinished beams compete as they are
+    if beams.shape[1] - 1 == max_len:  # max_len reached: full-length beams that never ended compete too
         finished += [(normalised(s, b[1:]), b[1:]) for s, b in zip(scores.tolist(), beams.tolist())]
     return max(finished, key=lambda f: f[0])[1]
 
 
 @torch.no_grad()
 def beam_search(model: nn.Module, src: Tensor, beam_size: int = 4, max_len: int | None = None,
-                length_penalty: float = 1.0) -> list[list[int]]:
+                length_penalty: float = 1.0, use_cache: bool = True) -> list[list[int]]:
     """Beam search, one sentence of src (B, S) at a time; the same output format as greedy_decode.
 
     beam_size=1 is greedy decoding. length_penalty: finished translations are ranked by
@@ -137,5 +136,5 @@ def beam_search(model: nn.Module, src: Tensor, beam_size: int = 4, max_len: int 
     src, max_len = _prepare(model, src, max_len)
     with evaluating(model):
         memory, src_mask, _ = model.encode(src)
-        return [_beam_one(model, memory[b:b + 1], src_mask[b:b + 1], beam_size, max_len, length_penalty)
+        return [_beam_one(model, memory[b:b + 1], src_mask[b:b + 1], beam_size, max_len, length_penalty, use_cache)
                 for b in range(src.shape[0])]

@@ -6,13 +6,15 @@ positions -> a stack of DecoderBlocks (masked self-attention, cross-attention ov
 feed-forward) -> a linear layer to target-vocabulary logits; softmax turns them into probabilities.
 `loss` is teacher forcing: the decoder reads tgt[:, :-1] and is scored on tgt[:, 1:], padding ignored.
 
-Masks: the encoder and the cross-attention ignore source padding (course_lib.masking.padding_mask).
-The decoder's self-attention needs only the causal mask: padding sits at the end of a target, so a real
-position never sees it, and the outputs at padding positions are ignored by the loss. (So a start token
-equal to [PAD], as in Marian models, works too.) Attention comes back, when asked, as `Attentions`:
-three lists over layers of (B, H, T_q, T_k) tensors, the format every plot, widget and bertviz view takes.
-Deliberately left out: key/value caching for fast decoding (decoding re-reads the whole prefix), relative
-positions, and weight-sharing tricks beyond the config switches.
+Both stacks are the course's one block (course_lib.blocks: EncoderBlock, and DecoderBlock, causal with
+cross-attention). Masks: the encoder and the cross-attention ignore source padding
+(course_lib.masking.padding_mask). The decoder's self-attention needs only its causal flag: padding sits
+at the end of a target, so a real position never sees it, and the outputs at padding positions are
+ignored by the loss. (So a start token equal to [PAD], as in Marian models, works too.) `forward` returns
+a ModelOutput (logits, attentions); attentions, when asked, are `Attentions`: three lists over layers of
+(B, H, T_q, T_k) tensors, the format every plot, widget and bertviz view takes. `decode` takes a cache
+(`new_cache()`) so that decoding reads each new target token once and the source's keys and values once.
+Deliberately left out: relative positions, and weight-sharing tricks beyond the config switches.
 """
 
 from __future__ import annotations
@@ -24,11 +26,21 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_lib.blocks import DecoderBlock, EncoderBlock, LayerNorm
+from course_lib.config import ModelOutput
 from course_lib.embeddings import TokenEmbedding
-from course_lib.masking import causal_mask, padding_mask
+from course_lib.guards import token_ids
+from course_lib.masking import padding_mask
+from course_lib.multihead import KVCache
 from course_lib.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 
 from .config import TransformerConfig
+
+
+class DecoderCache(NamedTuple):
+    """What decoding keeps between steps: one KVCache per decoder block for self- and for cross-attention."""
+
+    self_attn: list[KVCache]
+    cross_attn: list[KVCache]
 
 
 class Attentions(NamedTuple):
@@ -40,15 +52,8 @@ class Attentions(NamedTuple):
 
 
 def check_ids(ids, name: str, vocab_size: int, max_len: int) -> None:
-    """A clear error unless ids is a (B, T) integer tensor with 1 <= T <= max_len (values: TokenEmbedding)."""
-    if not isinstance(ids, Tensor) or ids.dtype.is_floating_point or ids.dtype == torch.bool:
-        got = f"dtype {ids.dtype}" if isinstance(ids, Tensor) else type(ids).__name__
-        raise TypeError(f"{name} must be an integer tensor of token ids with shape (B, T), got {got}")
-    if ids.dim() != 2 or ids.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (B, T) with T >= 1, got {tuple(ids.shape)}")
-    if ids.shape[1] > max_len:
-        raise ValueError(f"{name} has {ids.shape[1]} tokens, more than max_len={max_len} positions the model "
-                         f"was built for: shorten it or build the model with a larger max_len")
+    """A clear error unless ids is a (B, T) integer tensor with 1 <= T <= max_len and ids in [0, vocab_size)."""
+    token_ids(name, ids, vocab_size, max_len)
 
 
 class _Embed(nn.Module):
@@ -64,13 +69,14 @@ class _Embed(nn.Module):
                 tokens.weight[c.pad_id].zero_()
         self.tokens = tokens
         if c.positional == "sinusoidal":
-            self.positions = SinusoidalPositionalEncoding(c.d_model, c.max_len, dropout=c.dropout,
+            self.positions = SinusoidalPositionalEncoding(c.max_len, c.d_model, dropout=c.dropout,
                                                           layout=c.sinusoidal_layout)
         else:
             self.positions = LearnedPositionalEmbedding(c.max_len, c.d_model, dropout=c.dropout)
 
-    def forward(self, ids: Tensor) -> Tensor:
-        return self.positions(self.tokens(ids))  # (B, T, d_model)
+    def forward(self, ids: Tensor, offset: int = 0) -> Tensor:
+        positions = torch.arange(offset, offset + ids.shape[1], device=ids.device)  # (T,)
+        return self.positions(self.tokens(ids), positions)  # (B, T, d_model)
 
 
 class Encoder(nn.Module):
@@ -80,7 +86,7 @@ class Encoder(nn.Module):
         super().__init__()
         c = self.config = config
         self.embed = _Embed(c, c.src_vocab_size)
-        self.layers = nn.ModuleList(EncoderBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, c.activation, c.norm_first)
+        self.blocks = nn.ModuleList(EncoderBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, c.activation, c.norm_first)
                                     for _ in range(c.encoder_layers))
         self.norm = LayerNorm(c.d_model) if c.use_final_norm else nn.Identity()
 
@@ -92,8 +98,8 @@ class Encoder(nn.Module):
         if src_mask is None:
             src_mask = padding_mask(src, self.config.pad_id)  # (B, 1, 1, S)
         x, weights = self.embed(src), []  # (B, S, d_model)
-        for layer in self.layers:
-            x, w = layer(x, mask=src_mask, need_weights=need_weights)
+        for block in self.blocks:
+            x, w = block(x, src_mask, need_weights=need_weights)
             weights.append(w)
         return self.norm(x), (weights if need_weights else None)
 
@@ -105,20 +111,22 @@ class Decoder(nn.Module):
         super().__init__()
         c = self.config = config
         self.embed = _Embed(c, c.tgt_vocab_size, tokens=shared)
-        self.layers = nn.ModuleList(DecoderBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, c.activation, c.norm_first)
+        self.blocks = nn.ModuleList(DecoderBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, c.activation, c.norm_first)
                                     for _ in range(c.decoder_layers))
         self.norm = LayerNorm(c.d_model) if c.use_final_norm else nn.Identity()
 
-    def forward(self, tgt_in: Tensor, memory: Tensor, memory_mask: Tensor | None = None, need_weights: bool = False
-                ) -> tuple[Tensor, list[Tensor] | None, list[Tensor] | None]:
+    def forward(self, tgt_in: Tensor, memory: Tensor, memory_mask: Tensor | None = None, need_weights: bool = False,
+                cache: DecoderCache | None = None) -> tuple[Tensor, list[Tensor] | None, list[Tensor] | None]:
         """tgt_in (B, T); memory (B, S, d_model); memory_mask (B, 1, 1, S), True = real source token.
-        Returns x (B, T, d_model) and, if need_weights, self- (B, H, T, T) and cross- (B, H, T, S) weights."""
-        check_ids(tgt_in, "tgt_in", self.config.tgt_vocab_size, self.config.max_len)
-        T = tgt_in.shape[1]
-        self_mask = causal_mask(T, device=tgt_in.device)  # (T, T): position i sees 0..i only
-        x, self_w, cross_w = self.embed(tgt_in), [], []  # (B, T, d_model)
-        for layer in self.layers:
-            x, w = layer(x, memory, self_mask=self_mask, memory_mask=memory_mask, need_weights=need_weights)
+        cache: a DecoderCache holding the T_past earlier target positions (updated in place).
+        Returns x (B, T, d_model) and, if need_weights, self- (B, H, T, T_k) and cross- (B, H, T, S) weights."""
+        past = len(cache.self_attn[0]) if cache is not None else 0
+        check_ids(tgt_in, "tgt_in", self.config.tgt_vocab_size, self.config.max_len - past)
+        x, self_w, cross_w = self.embed(tgt_in, offset=past), [], []  # (B, T, d_model)
+        for i, block in enumerate(self.blocks):
+            caches = (cache.self_attn[i], cache.cross_attn[i]) if cache is not None else (None, None)
+            x, w = block(x, memory=memory, memory_mask=memory_mask, need_weights=need_weights, cache=caches[0],
+                         cross_cache=caches[1])
             if need_weights:
                 self_w.append(w[0]), cross_w.append(w[1])
         x = self.norm(x)
@@ -135,9 +143,9 @@ class EncoderDecoder(nn.Module):
         c = self.config = config
         self.encoder = Encoder(c)
         self.decoder = Decoder(c, shared=self.encoder.embed.tokens if c.share_embeddings else None)
-        self.output = nn.Linear(c.d_model, c.tgt_vocab_size, bias=False)  # the "final linear" before softmax
+        self.head = nn.Linear(c.d_model, c.tgt_vocab_size, bias=False)  # the "final linear" before softmax
         if c.tie_output:
-            self.output.weight = self.decoder.embed.tokens.weight  # one (tgt_vocab_size, d_model) table
+            self.head.weight = self.decoder.embed.tokens.weight  # one (tgt_vocab_size, d_model) table
         if c.final_logits_bias:
             self.register_buffer("final_logits_bias", torch.zeros(c.tgt_vocab_size))
 
@@ -148,26 +156,33 @@ class EncoderDecoder(nn.Module):
         memory, weights = self.encoder(src, src_mask, need_weights)
         return memory, src_mask, weights
 
-    def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor | None = None, need_weights: bool = False
-               ) -> tuple[Tensor, list[Tensor] | None, list[Tensor] | None]:
-        """tgt_in (B, T) with the memory of its source -> (logits (B, T, V), self weights, cross weights)."""
-        x, self_w, cross_w = self.decoder(tgt_in, memory, src_mask, need_weights)
-        logits = self.output(x)  # (B, T, tgt_vocab_size)
+    def new_cache(self) -> DecoderCache:
+        """An empty decoding cache: a KVCache per decoder block for self-attention and for cross-attention."""
+        n = len(self.decoder.blocks)
+        return DecoderCache([KVCache() for _ in range(n)], [KVCache() for _ in range(n)])
+
+    def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor | None = None, need_weights: bool = False,
+               cache: DecoderCache | None = None) -> tuple[Tensor, list[Tensor] | None, list[Tensor] | None]:
+        """tgt_in (B, T) with the memory of its source -> (logits (B, T, V), self weights, cross weights).
+
+        With a cache, tgt_in holds only the positions not seen yet (one token per decoding step)."""
+        x, self_w, cross_w = self.decoder(tgt_in, memory, src_mask, need_weights, cache)
+        logits = self.head(x)  # (B, T, tgt_vocab_size)
         if self.config.final_logits_bias:
             logits = logits + self.final_logits_bias
         return logits, self_w, cross_w
 
-    def forward(self, src: Tensor, tgt_in: Tensor, need_weights: bool = False):
-        """src (B, S), tgt_in (B, T) -> logits (B, T, tgt_vocab_size).
+    def forward(self, src: Tensor, tgt_in: Tensor, need_weights: bool = False) -> ModelOutput:
+        """src (B, S), tgt_in (B, T) -> ModelOutput(logits (B, T, tgt_vocab_size), attentions).
 
-        With need_weights=True returns (logits, Attentions(encoder, decoder, cross)).
+        attentions: with need_weights=True an Attentions(encoder, decoder, cross), otherwise None.
         """
         check_ids(tgt_in, "tgt_in", self.config.tgt_vocab_size, self.config.max_len)
         if tgt_in.shape[0] != src.shape[0]:
             raise ValueError(f"src and tgt_in must have the same batch size, got {src.shape[0]} and {tgt_in.shape[0]}")
         memory, src_mask, enc_w = self.encode(src, need_weights)
         logits, self_w, cross_w = self.decode(tgt_in, memory, src_mask, need_weights)
-        return (logits, Attentions(enc_w, self_w, cross_w)) if need_weights else logits
+        return ModelOutput(logits, Attentions(enc_w, self_w, cross_w) if need_weights else None)
 
     def loss(self, src: Tensor, tgt: Tensor) -> Tensor:
         """Teacher forcing: mean cross-entropy of predicting tgt[:, 1:] from tgt[:, :-1], [PAD] ignored.
@@ -183,13 +198,13 @@ class EncoderDecoder(nn.Module):
             raise ValueError(f"every tgt row must begin with the start token (id {c.decoder_start_id}), got first "
                              f"tokens {tgt[:, 0].tolist()[:8]}")
         tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]  # (B, T-1) each: read one token, predict the next
-        logits = self(src, tgt_in)  # (B, T-1, V)
+        logits = self(src, tgt_in).logits  # (B, T-1, V)
         if logits.dtype in (torch.float16, torch.bfloat16):  # under autocast: the softmax in float32
             logits = logits.float()
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
                                ignore_index=c.pad_id, label_smoothing=c.label_smoothing)
 
-    def num_parameters(self) -> int:
+    def num_params(self) -> int:
         """Parameters counted once, even when tables are shared."""
         return sum(p.numel() for p in self.parameters())
 
@@ -203,6 +218,6 @@ class EncoderDecoder(nn.Module):
 def sequence_log_prob(model: EncoderDecoder, src: Tensor, tgt: Tensor) -> Tensor:
     """log P(tgt[1:] | src) for each row: the sum of the log-probabilities of every token after the start
     token, padding excluded. src (B, S), tgt (B, T) -> (B,). The score greedy and beam search maximise."""
-    logits = model(src, tgt[:, :-1])  # (B, T-1, V)
+    logits = model(src, tgt[:, :-1]).logits  # (B, T-1, V)
     logp = torch.log_softmax(logits.double(), dim=-1).gather(-1, tgt[:, 1:, None]).squeeze(-1)  # (B, T-1)
     return (logp * (tgt[:, 1:] != model.config.pad_id)).sum(-1)

@@ -46,9 +46,9 @@ def load_from_torch_transformer(model: EncoderDecoder, transformer: nn.Transform
         raise ValueError("model has no final LayerNorm but torch.nn.Transformer has: set final_norm=True")
     pairs = [(model.encoder, transformer.encoder), (model.decoder, transformer.decoder)]
     for ours, theirs in pairs:
-        if len(ours.layers) != len(theirs.layers):
-            raise ValueError(f"layer counts differ: ours {len(ours.layers)}, torch {len(theirs.layers)}")
-        for block, layer in zip(ours.layers, theirs.layers):
+        if len(ours.blocks) != len(theirs.layers):
+            raise ValueError(f"layer counts differ: ours {len(ours.blocks)}, torch {len(theirs.layers)}")
+        for block, layer in zip(ours.blocks, theirs.layers):
             load_from_torch(block, layer)
         ours.norm.load_state_dict(theirs.norm.state_dict())
     return model
@@ -68,5 +68,5 @@ def torch_logits(model: EncoderDecoder, transformer: nn.Transformer, src: Tensor
     x = transformer(model.encoder.embed(src), model.decoder.embed(tgt_in), tgt_mask=future,
                     src_key_padding_mask=src_pad, tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad,
                     tgt_is_causal=True)
-    logits = model.output(x)
+    logits = model.head(x)
     return logits + model.final_logits_bias if c.final_logits_bias else logits
