@@ -93,7 +93,7 @@ def speed(train_ids, vocab_size: int, threads: int, repeats: int, chunk: int, pe
     entries = {  # name: (model, batch size, context)
         "course GPT": (GPT(nano), NANOGPT_RECIPE["batch_size"], nano.max_len),
         "TransformerEncoderLayer GPT": (TorchLayerGPT(nano), NANOGPT_RECIPE["batch_size"], nano.max_len),
-        "course GPT, notebook preset": (GPT(preset), GPTConfig.recipe("cpu")["batch_size"], preset.max_len),
+        "course GPT, notebook preset": (GPT(preset), GPTConfig.recipe("cpu").batch_size, preset.max_len),
     }
     steps = {name: (m, make_optimizer(m, opt_config), [random_batches(train_ids, T, B, gen) for _ in range(chunk)])
              for name, (m, B, T) in entries.items()}
@@ -232,7 +232,10 @@ def main(argv=None) -> int:
     if args.only != "preset":
         runs.append(("nanoGPT recipe", GPTConfig(vocab_size=tok.vocab_size, **NANOGPT), NANOGPT_RECIPE))
     if args.only != "nanogpt":
-        runs.append(("notebook CPU preset", GPTConfig.preset("cpu", tok.vocab_size), GPTConfig.recipe("cpu")))
+        r = GPTConfig.recipe("cpu")
+        preset_recipe = dict(batch_size=r.batch_size, lr=r.train.lr, min_lr=r.train.min_lr,
+                             warmup_steps=r.train.warmup_steps, max_steps=r.train.max_steps)
+        runs.append(("notebook CPU preset", GPTConfig.preset("cpu", tok.vocab_size), preset_recipe))
     speed_name = {"nanoGPT recipe": "course GPT", "notebook CPU preset": "course GPT, notebook preset"}
     print(f"\n3. time to validation loss {TARGET} (course engine, {args.threads} threads, {args.evals} evaluations "
           "per run on the whole validation split)")

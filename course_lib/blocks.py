@@ -7,6 +7,9 @@ encoder-decoder (EncoderBlock, DecoderBlock with cross-attention) are all stacks
 placement, causal flag, eps, activation and dropout as arguments. `load_from_torch` copies the weights
 of torch.nn.TransformerEncoderLayer / TransformerDecoderLayer into our blocks, so the notebooks and the
 tests can check that both compute the same thing.
+The options of a modern (Llama-style) block, taught in 12_modern_llm, are arguments too: norm="rmsnorm",
+ffn="swiglu", n_kv_heads (grouped-query attention), rope_base (rotary positions), window (sliding-window
+attention) and bias=False.
 Deliberately left out: whole encoders and decoders with embeddings (course_lib.transformer), and any
 fused or compiled fast path beyond torch's attention kernel and F.layer_norm.
 """
@@ -20,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.guards import number, one_of, positive_int, tensor
+from course_lib.modern import RMSNorm, SwiGLU
 from course_lib.multihead import KVCache, MultiHeadAttention
 
 # "gelu_tanh" is GPT-2's gelu_new (the tanh approximation); "silu" (x * sigmoid(x)) is Marian's "swish".
@@ -87,15 +91,20 @@ class Block(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, activation: str = "relu",
                  norm_first: bool = False, *, causal: bool = False, cross_attention: bool = False,
-                 eps: float = 1e-5, residual: bool = True, bias: bool = True):
+                 eps: float = 1e-5, residual: bool = True, bias: bool = True, norm: str = "layernorm",
+                 ffn: str = "mlp", n_kv_heads: int | None = None, rope_base: float | None = None,
+                 window: int | None = None):
         super().__init__()
         self.d_model = positive_int("d_model", d_model)
         self.norm_first, self.causal, self.residual = bool(norm_first), bool(causal), bool(residual)
-        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout, bias=bias)
+        Norm = {"layernorm": LayerNorm, "rmsnorm": RMSNorm}[one_of("norm", norm, ["layernorm", "rmsnorm"])]
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout, bias=bias, n_kv_heads=n_kv_heads,
+                                            rope_base=rope_base, window=window)
         self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout, bias=bias) if cross_attention else None
-        self.ffn = FeedForward(d_model, d_ff, dropout=dropout, activation=activation, bias=bias)
-        self.norm1, self.norm2 = LayerNorm(d_model, eps), LayerNorm(d_model, eps)
-        self.norm3 = LayerNorm(d_model, eps) if cross_attention else None  # numbered in order of use
+        self.ffn = (FeedForward(d_model, d_ff, dropout=dropout, activation=activation, bias=bias)
+                    if one_of("ffn", ffn, ["mlp", "swiglu"]) == "mlp" else SwiGLU(d_model, d_ff, bias=bias))
+        self.norm1, self.norm2 = Norm(d_model, eps), Norm(d_model, eps)
+        self.norm3 = Norm(d_model, eps) if cross_attention else None  # numbered in order of use
         self.dropout1, self.dropout2 = nn.Dropout(dropout), nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout) if cross_attention else None
 
@@ -107,11 +116,12 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, *, memory: torch.Tensor | None = None,
                 memory_mask: torch.Tensor | None = None, need_weights: bool = False, cache: KVCache | None = None,
-                cross_cache: KVCache | None = None):
+                cross_cache: KVCache | None = None, positions: torch.Tensor | None = None):
         """x (B, T, d_model); mask: bool, True = may attend, broadcastable to (B, H, T, T_k) (e.g. padding).
 
         memory (B, S, d_model) and memory_mask (B, 1, 1, S) feed the cross-attention of a decoder block.
-        cache / cross_cache: KVCaches of this block's self- and cross-attention (fast generation).
+        cache / cross_cache: KVCaches of this block's self- and cross-attention (fast generation);
+        positions: the tokens' positions for rotary embeddings (rope_base), (T,) or (B, T).
         Returns the new x (B, T, d_model) and, if need_weights, the self-attention weights (B, H, T, T_k)
         (a decoder block: the pair (self weights, cross weights (B, H, T, S))); otherwise None.
         """
@@ -123,7 +133,7 @@ class Block(nn.Module):
                                          f"{self.d_model})").shape[0] != x.shape[0]:
             raise ValueError(f"memory has batch size {memory.shape[0]} but x has {x.shape[0]}; they must match")
         x, self_w = self._sublayer(x, self.norm1, self.dropout1, lambda h: self.self_attn(
-            h, mask=mask, need_weights=need_weights, is_causal=self.causal, cache=cache))
+            h, mask=mask, need_weights=need_weights, is_causal=self.causal, cache=cache, positions=positions))
         if self.cross_attn is None:
             x, _ = self._sublayer(x, self.norm2, self.dropout2, lambda h: (self.ffn(h), None))
             return x, self_w

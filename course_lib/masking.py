@@ -34,11 +34,13 @@ def padding_mask(ids: Tensor, pad_id: int) -> Tensor:
     return (ids != pad_id)[:, None, None, :]  # (B, 1, 1, T)
 
 
-def attention_mask_to_padding(attention_mask: Tensor) -> Tensor:
+def attention_mask_to_padding(attention_mask: Tensor, queries: int | None = None) -> Tensor:
     """A (B, T) mask of real tokens (True or 1 = real, False or 0 = padding) -> (B, 1, 1, T), True = real.
 
     The Hugging Face form of a padding mask. A float additive mask (0 / -inf) is refused: read through
-    .bool() it would turn every -inf into True and attend to exactly the padding.
+    .bool() it would turn every -inf into True and attend to exactly the padding. With queries=T_q (the
+    last T_q of the T positions ask), the result is (B, 1, T_q, T) and a padding query may see itself:
+    with left padding and a causal mask its row would otherwise be empty (NaN in some torch releases).
     """
     if not isinstance(attention_mask, Tensor) or attention_mask.dim() != 2:
         raise ValueError(f"attention_mask must be a (B, T) tensor, 1 or True for a real token, got "
@@ -50,7 +52,12 @@ def attention_mask_to_padding(attention_mask: Tensor) -> Tensor:
                              f"(from {attention_mask.min().item()} to {attention_mask.max().item()}); an additive "
                              "0 / -inf mask is not accepted: pass (mask == 0) instead")
         attention_mask = attention_mask != 0
-    return attention_mask[:, None, None, :]  # (B, 1, 1, T)
+    mask = attention_mask[:, None, None, :]  # (B, 1, 1, T)
+    if queries is None:
+        return mask
+    T = attention_mask.shape[1]
+    itself = torch.ones(queries, T, dtype=torch.bool, device=mask.device).tril(T - queries).triu(T - queries)
+    return mask | itself  # (B, 1, T_q, T): real keys, and each query's own position
 
 
 def causal_mask(T: int, T_k: int | None = None, device: torch.device | str | None = None) -> Tensor:

@@ -16,6 +16,9 @@ query heads, and their rows of `qkv` shrink accordingly.
 A `KVCache` passed to forward keeps the keys and values of the positions already seen, so generating
 one more token costs one new query instead of re-reading the whole prefix. The new queries are then the
 last T_q of T_k positions and the causal mask is aligned bottom-right (course_lib.masking.causal_mask).
+Two options of modern models (12_modern_llm): rope_base rotates queries and keys by their positions
+(course_lib.rotary) instead of adding position vectors to the tokens, and window lets each query see
+only the last `window` keys (sliding-window attention, with is_causal).
 Masks are boolean with True = may attend (course_lib.masking); note that nn.MultiheadAttention's
 boolean masks mean the opposite. Deliberately left out: separate key/value sizes (kdim/vdim),
 add_bias_kv/add_zero_attn, and a cache of fixed size (ours grows with torch.cat).
@@ -29,7 +32,8 @@ from torch import Tensor, nn
 
 from course_lib import attention
 from course_lib.guards import check_mask, number, positive_int, tensor
-from course_lib.masking import causal_mask, combine_masks
+from course_lib.masking import causal_mask, combine_masks, window_mask
+from course_lib.rotary import RotaryEmbedding, apply_rope
 
 
 def split_heads(x: Tensor, n_heads: int) -> Tensor:
@@ -80,7 +84,7 @@ class MultiHeadAttention(nn.Module):
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True,
-                 n_kv_heads: int | None = None):
+                 n_kv_heads: int | None = None, rope_base: float | None = None, window: int | None = None):
         super().__init__()
         positive_int("d_model", d_model), positive_int("n_heads", n_heads), number("dropout", dropout, 0.0, 1.0)
         n_kv_heads = n_heads if n_kv_heads is None else positive_int("n_kv_heads", n_kv_heads)
@@ -92,6 +96,8 @@ class MultiHeadAttention(nn.Module):
         self.d_kv = n_kv_heads * self.d_head  # the width of the keys (and of the values)
         self.qkv = nn.Linear(d_model, d_model + 2 * self.d_kv, bias=bias)  # rows: W_q, W_k, W_v
         self.out = nn.Linear(d_model, d_model, bias=bias)  # torch's out_proj
+        self.rope = RotaryEmbedding(self.d_head, rope_base) if rope_base is not None else None
+        self.window = None if window is None else positive_int("window", window)
         nn.init.xavier_uniform_(self.qkv.weight)  # nn.MultiheadAttention's initialisation, zero biases
         if bias:
             nn.init.zeros_(self.qkv.bias), nn.init.zeros_(self.out.bias)
@@ -126,21 +132,27 @@ class MultiHeadAttention(nn.Module):
         return split_heads(q, self.n_heads), split_heads(k, self.n_kv_heads), split_heads(v, self.n_kv_heads)
 
     def forward(self, x: Tensor, context: Tensor | None = None, mask: Tensor | None = None,
-                need_weights: bool = False, is_causal: bool = False,
-                cache: KVCache | None = None) -> tuple[Tensor, Tensor | None]:
+                need_weights: bool = False, is_causal: bool = False, cache: KVCache | None = None,
+                positions: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """x (B, T_q, d_model); context (B, T_k, d_model) or None for self-attention.
 
         mask: bool, broadcastable to (B, H, T_q, T_k), True = may attend (e.g. padding (B, 1, 1, T_k)).
         is_causal=True adds the causal mask (self-attention only), aligned bottom-right when a cache holds
         earlier positions; without a cache the fused kernel then skips the future blocks entirely.
         cache: a KVCache, updated in place (self-attention appends; cross-attention fills it once).
-        Returns (out (B, T_q, d_model), weights (B, H, T_q, T_k) if need_weights else None).
+        positions: (T_q,) or (B, T_q) positions of the queries for rotary embeddings (default: they follow
+        the cache). Returns (out (B, T_q, d_model), weights (B, H, T_q, T_k) if need_weights else None).
         """
         self._check(x, context, is_causal, cache)
         if context is not None and cache is not None and len(cache):  # the encoder's k, v: computed once
             q, k, v = split_heads(F.linear(x, *self._q_params()), self.n_heads), cache.k, cache.v
         else:
             q, k, v = self.project(x, context)  # (B, H, T_q, d_head), (B, H_kv, T_new, d_head) x 2
+            if self.rope is not None:  # turn each query and key by its position (relative positions)
+                past = len(cache) if cache is not None else 0
+                cos, sin = self.rope(torch.arange(past, past + x.shape[1], device=x.device)
+                                     if positions is None else positions, dtype=q.dtype)
+                q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
             if cache is not None:
                 k, v = cache.append(k, v)  # (B, H_kv, T_k, d_head): the past and the new positions
         B, T_q, T_k = x.shape[0], x.shape[1], k.shape[-2]
@@ -148,6 +160,8 @@ class MultiHeadAttention(nn.Module):
             check_mask(mask, B, self.n_heads, T_q, T_k)
         if self.n_kv_heads != self.n_heads:  # each key/value head serves n_heads // n_kv_heads query heads
             k, v = (t.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1) for t in (k, v))
+        if is_causal and self.window is not None:  # the last `window` keys, the query's own included
+            mask, is_causal = combine_masks(mask, window_mask(T_q, self.window - 1, True, T_k, x.device)), False
         if is_causal and (need_weights or mask is not None or T_q != T_k):
             causal = causal_mask(T_q, T_k, device=x.device) if T_q > 1 else None  # one new query sees all
             mask, is_causal = combine_masks(mask, causal), False
@@ -167,12 +181,14 @@ class MultiHeadAttention(nn.Module):
         tensor("x", x, dims=3, last=self.d_model, what=f"(B, T, d_model={self.d_model})")
         if context is not None:
             tensor("context", context, dims=3, last=self.d_model, what=f"(B, T_k, d_model={self.d_model})")
-            if context.shape[0] != x.shape[0] or is_causal:
+            if context.shape[0] != x.shape[0] or is_causal or self.rope is not None:
                 raise ValueError(f"context must have the batch size of x ({x.shape[0]}), got {tuple(context.shape)}, "
-                                 f"and is_causal is for self-attention only (got is_causal={is_causal})")
+                                 f"and is_causal and rotary positions are for self-attention only (got is_causal="
+                                 f"{is_causal}, rope={self.rope is not None})")
         if cache is not None and not isinstance(cache, KVCache):
             raise TypeError(f"cache must be a course_lib.multihead.KVCache or None, got {type(cache).__name__}")
 
     def extra_repr(self) -> str:
         kv = f", n_kv_heads={self.n_kv_heads}" if self.n_kv_heads != self.n_heads else ""
-        return f"d_model={self.d_model}, n_heads={self.n_heads}{kv}, d_head={self.d_head}"
+        window = f", window={self.window}" if self.window is not None else ""
+        return f"d_model={self.d_model}, n_heads={self.n_heads}{kv}, d_head={self.d_head}{window}"

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib.masking import causal_mask, combine_masks, padding_mask, to_key_padding_mask, window_mask
-from course_lib.multihead import MultiHeadAttention, merge_heads, split_heads
+from course_lib.multihead import KVCache, MultiHeadAttention, merge_heads, split_heads
 
 F64 = torch.float64
 
@@ -189,7 +189,7 @@ def test_bad_inputs():
         mha(torch.randn(2, 5, 8), context=torch.randn(2, 3, 4))
     with pytest.raises(ValueError, match=r"batch size of x \(2\), got \(3, 4, 8\)"):
         mha(torch.randn(2, 5, 8), context=torch.randn(3, 4, 8))
-    with pytest.raises(ValueError, match="is_causal is for self-attention only \(got is_causal=True\)"):
+    with pytest.raises(ValueError, match=r"is_causal and rotary positions are for self-attention only \(got is_causal=True"):
         mha(torch.randn(2, 5, 8), context=torch.randn(2, 5, 8), is_causal=True)
 
 
@@ -274,3 +274,72 @@ def test_head_explorer_redraws_and_reports_bad_sentences(capsys):
     assert "cannot show that sentence: type at least one word" in "".join(
         o.get("text", "") for o in box.output.outputs) + capsys.readouterr().out
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- cache, grouped keys, window, rope
+
+def _loop_attention(mha, x, allowed):
+    """A by-hand reference: every head, every query, a loop over the keys it may see (float64)."""
+    q, k, v = mha.project(x)
+    k, v = (t.repeat_interleave(mha.n_heads // mha.n_kv_heads, dim=1) for t in (k, v))
+    B, H, T, d = q.shape
+    out = torch.zeros_like(q)
+    for b in range(B):
+        for h in range(H):
+            for i in range(T):
+                keys = [j for j in range(T) if allowed(i, j)]
+                s = torch.stack([q[b, h, i] @ k[b, h, j] for j in keys]) / d ** 0.5
+                out[b, h, i] = (s.softmax(0)[:, None] * v[b, h, keys]).sum(0)
+    return mha.out(out.transpose(1, 2).reshape(B, T, H * d))
+
+
+@pytest.mark.parametrize("n_kv_heads", [4, 2, 1])
+@pytest.mark.parametrize("window", [None, 3])
+def test_grouped_and_windowed_attention_match_a_loop(n_kv_heads, window):
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(16, 4, n_kv_heads=n_kv_heads, window=window).double()
+    x = torch.randn(2, 7, 16, dtype=torch.float64)
+    allowed = (lambda i, j: j <= i) if window is None else (lambda i, j: i - window < j <= i)
+    want = _loop_attention(mha, x, allowed)
+    assert_close(mha(x, is_causal=True)[0], want)
+    assert_close(mha(x, is_causal=True, need_weights=True)[0], want)
+    assert mha.qkv.weight.shape == (16 + 2 * n_kv_heads * 4, 16)
+
+
+def test_grouped_attention_with_all_heads_is_standard_attention():
+    torch.manual_seed(1)
+    ours, plain = MultiHeadAttention(16, 4, n_kv_heads=4), MultiHeadAttention(16, 4)
+    plain.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 5, 16)
+    assert_close(ours(x, is_causal=True)[0], plain(x, is_causal=True)[0])
+
+
+@pytest.mark.parametrize("rope", [None, 10000.0])
+@pytest.mark.parametrize("n_kv_heads", [4, 2])
+def test_a_cache_fed_token_by_token_equals_one_causal_pass(rope, n_kv_heads):
+    torch.manual_seed(2)
+    mha = MultiHeadAttention(16, 4, n_kv_heads=n_kv_heads, rope_base=rope).double().eval()
+    x = torch.randn(2, 9, 16, dtype=torch.float64)
+    full, _ = mha(x, is_causal=True)
+    cache = KVCache()
+    first, _ = mha(x[:, :4], is_causal=True, cache=cache)       # a prompt of 4 tokens at once
+    steps = [mha(x[:, t:t + 1], is_causal=True, cache=cache)[0] for t in range(4, 9)]  # then one at a time
+    assert_close(torch.cat([first, *steps], dim=1), full)
+    assert len(cache) == 9 and cache.k.shape == (2, n_kv_heads, 9, 4)
+    two = KVCache()  # several new queries after a cache: the causal mask must be aligned bottom-right
+    mha(x[:, :5], is_causal=True, cache=two)
+    assert_close(mha(x[:, 5:], is_causal=True, cache=two)[0], full[:, 5:])
+    three = KVCache()  # the readable path (need_weights) with a cache too
+    mha(x[:, :5], is_causal=True, cache=three)
+    assert_close(mha(x[:, 5:], is_causal=True, cache=three, need_weights=True)[0], full[:, 5:])
+
+
+def test_rotary_scores_depend_on_relative_position_only():
+    torch.manual_seed(3)
+    mha = MultiHeadAttention(8, 2, rope_base=10000.0).double().eval()
+    x = torch.randn(1, 6, 8, dtype=torch.float64)
+    _, w0 = mha(x, is_causal=True, need_weights=True)
+    _, w7 = mha(x, is_causal=True, need_weights=True, positions=torch.arange(7, 13))  # shifted by 7
+    assert_close(w0, w7)
+    with pytest.raises(ValueError, match="rotary positions are for self-attention only"):
+        mha(x, context=x)

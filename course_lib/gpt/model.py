@@ -5,8 +5,11 @@ GPT-2) and causal=True: attention calls PyTorch's fused kernel, and with need_we
 version that also returns the weights (a list over layers of (B, H, T, T_k)). `forward` takes an
 optional attention mask (B, T_past + T), 1 = real token, so left-padded prompts batch together, and an
 optional cache (`new_cache()`, a KVCache per layer) so generation reads each token once.
-Deliberately left out: generation itself (course_lib.gpt.sampling) and weight loading from GPT-2
-(course_lib.interop, 11_pretrained_models).
+The config's modern switches (12_modern_llm) turn the same model into a Llama-style one: positional="rope",
+norm="rmsnorm", ffn="swiglu", n_kv_heads (grouped-query attention), window (sliding-window attention),
+bias=False and tie_embeddings=False.
+Deliberately left out: generation itself (course_lib.gpt.sampling) and weight loading from GPT-2 or Llama
+(course_lib.interop, 11_pretrained_models and 12_modern_llm).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from course_lib.embeddings import TokenEmbedding
 from course_lib.guards import number, token_ids
 from course_lib.guards import targets as check_targets
 from course_lib.masking import attention_mask_to_padding
+from course_lib.modern import RMSNorm
 from course_lib.multihead import KVCache
 from course_lib.positional import LearnedPositionalEmbedding
 
@@ -59,13 +63,34 @@ class GPTConfig(ModelConfig):
     d_ff: int | None = None
     dropout: float = 0.0
     activation: str = "gelu"        # of the feed-forward network; GPT-2's checkpoints use "gelu_tanh"
-    layer_norm_eps: float = 1e-5
+    layer_norm_eps: float = 1e-5    # of every norm (LayerNorm or RMSNorm)
+    # the switches from GPT-2 to a modern LLM (12_modern_llm); the defaults are GPT-2's
+    positional: str = "learned"     # "rope": rotary positions in attention, no position table
+    rope_base: float = 10000.0
+    norm: str = "layernorm"         # or "rmsnorm"
+    ffn: str = "mlp"                # or "swiglu" (gate, up, down: no activation field needed)
+    n_kv_heads: int | None = None   # grouped-query attention: fewer key/value heads (None = n_heads)
+    window: int | None = None       # sliding-window attention: each token sees its last `window` tokens
+    bias: bool = True               # biases in attention and feed-forward layers
+    tie_embeddings: bool = True     # the output head reuses the token embedding matrix
 
     def __post_init__(self) -> None:
         self.need_counts("vocab_size")
         self.need_shape()
         self.need(self.activation in ACTIVATIONS, "activation", f"one of {sorted(ACTIVATIONS)}")
         self.need(isinstance(self.layer_norm_eps, float) and self.layer_norm_eps > 0, "layer_norm_eps", "a float > 0")
+        self.need(self.positional in ("learned", "rope"), "positional", '"learned" or "rope"')
+        self.need(self.norm in ("layernorm", "rmsnorm"), "norm", '"layernorm" or "rmsnorm"')
+        self.need(self.ffn in ("mlp", "swiglu"), "ffn", '"mlp" or "swiglu"')
+        self.need(self.positional != "rope" or self.d_head % 2 == 0, "positional", f'"learned" when d_head='
+                  f"{self.d_head} is odd (rotary positions turn pairs of dimensions)")
+        self.need(self.n_kv_heads is None or (isinstance(self.n_kv_heads, int) and self.n_kv_heads >= 1
+                                              and self.n_heads % self.n_kv_heads == 0), "n_kv_heads",
+                  f"None or a positive int dividing n_heads={self.n_heads}")
+        self.need(self.window is None or (isinstance(self.window, int) and self.window >= 1), "window",
+                  "None or a positive int")
+        self.need(isinstance(self.bias, bool) and isinstance(self.tie_embeddings, bool), "bias",
+                  "True or False (and tie_embeddings too)")
 
 
 class GPT(nn.Module):
@@ -77,12 +102,17 @@ class GPT(nn.Module):
             raise TypeError(f"config must be a GPTConfig, got {type(config).__name__}")
         c = self.config = config
         self.tok_emb = TokenEmbedding(c.vocab_size, c.d_model)
-        self.pos_emb = LearnedPositionalEmbedding(c.max_len, c.d_model, c.dropout)
+        rope = c.positional == "rope"  # rotary positions live in attention; otherwise a learned table is added
+        self.pos_emb = None if rope else LearnedPositionalEmbedding(c.max_len, c.d_model, c.dropout)
+        self.drop = nn.Dropout(c.dropout) if rope else nn.Identity()  # the table's module drops otherwise
         self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.d_ff, c.dropout, c.activation, norm_first=True,
-                                          causal=True, eps=c.layer_norm_eps) for _ in range(c.n_layers))
-        self.norm = LayerNorm(c.d_model, eps=c.layer_norm_eps)
+                                          causal=True, eps=c.layer_norm_eps, bias=c.bias, norm=c.norm, ffn=c.ffn,
+                                          n_kv_heads=c.n_kv_heads, rope_base=c.rope_base if rope else None,
+                                          window=c.window) for _ in range(c.n_layers))
+        self.norm = (LayerNorm if c.norm == "layernorm" else RMSNorm)(c.d_model, eps=c.layer_norm_eps)
         self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
-        self.head.weight = self.tok_emb.weight  # tied: one (vocab_size, d_model) matrix reads and writes tokens
+        if c.tie_embeddings:
+            self.head.weight = self.tok_emb.weight  # tied: one (vocab_size, d_model) matrix reads and writes tokens
         self._init_weights()
 
     @torch.no_grad()
@@ -95,7 +125,8 @@ class GPT(nn.Module):
             if isinstance(module, nn.Linear) and module.bias is not None:
                 nn.init.zeros_(module.bias)
         for block in self.blocks:
-            for w in (block.self_attn.out.weight, block.ffn.linear2.weight):
+            ffn_out = block.ffn.linear2 if hasattr(block.ffn, "linear2") else block.ffn.down
+            for w in (block.self_attn.out.weight, ffn_out.weight):
                 nn.init.normal_(w, std=0.02 / math.sqrt(2 * self.config.n_layers))
 
     def new_cache(self) -> list[KVCache]:
@@ -120,14 +151,15 @@ class GPT(nn.Module):
             if attention_mask.shape != (ids.shape[0], past + ids.shape[1]):
                 raise ValueError(f"attention_mask must have shape (B, T_past + T) = {(ids.shape[0], past + ids.shape[1])},"
                                  f" got {tuple(attention_mask.shape)}")
-            mask = attention_mask_to_padding(attention_mask)  # (B, 1, 1, T_past + T)
-            positions = (mask[:, 0, 0].long().cumsum(-1) - 1).clamp(min=0)[:, past:]  # (B, T): real tokens before
-            itself = torch.ones(ids.shape[1], past + ids.shape[1], dtype=torch.bool, device=ids.device)
-            mask = mask | itself.tril(past).triu(past)  # (B, 1, T, T_k): a padding query sees itself, never empty
-        x = self.pos_emb(self.tok_emb(ids), positions)  # (B, T, d_model): what each token is + where it is
+            real = attention_mask_to_padding(attention_mask)[:, 0, 0]  # (B, T_past + T), True = a real token
+            positions = (real.long().cumsum(-1) - 1).clamp(min=0)[:, past:]  # (B, T): real tokens before
+            mask = attention_mask_to_padding(attention_mask, queries=ids.shape[1])  # (B, 1, T, T_past + T)
+        x = self.tok_emb(ids)  # (B, T, d_model): what each token is
+        x = self.drop(x) if self.pos_emb is None else self.pos_emb(x, positions)  # + where it is (unless rope)
         attentions = []
         for i, block in enumerate(self.blocks):
-            x, weights = block(x, mask, need_weights=need_weights, cache=None if cache is None else cache[i])
+            x, weights = block(x, mask, need_weights=need_weights, cache=None if cache is None else cache[i],
+                               positions=positions)
             attentions.append(weights)
         logits = self.head(self.norm(x))  # (B, T, vocab_size): a score for every possible next token
         return ModelOutput(logits, attentions if need_weights else None)
@@ -144,7 +176,7 @@ class GPT(nn.Module):
         token and position tables, as in the scaling-law papers."""
         total = sum(p.numel() for p in self.parameters())
         if exclude_embeddings:
-            total -= self.tok_emb.weight.numel() + self.pos_emb.weight.numel()
+            total -= self.tok_emb.weight.numel() + (self.pos_emb.weight.numel() if self.pos_emb is not None else 0)
         return total
 
     def flops_per_token(self, T: int | None = None) -> float:
@@ -156,5 +188,5 @@ class GPT(nn.Module):
         """
         c = self.config
         T = c.max_len if T is None else int(number("T", T, 1, c.max_len, high_open=False))
-        n = self.num_params(exclude_embeddings=True) + c.vocab_size * c.d_model
+        n = self.num_params(exclude_embeddings=True) + (c.vocab_size * c.d_model if c.tie_embeddings else 0)
         return 6.0 * n + 12.0 * c.n_layers * c.d_model * T
