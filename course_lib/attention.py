@@ -15,39 +15,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_lib.guards import check_mask, describe, number, tensor
-
-
-def _check_qk(q, k, v=None) -> None:
-    """q (..., T_q, d_k) and k (..., T_k, d_k) [and v (..., T_k, d_v)] or a clear error (course_lib.guards)."""
-    tensor("q", q, what="(..., T_q, d_k)"), tensor("k", k, what="(..., T_k, d_k)")
-    if q.dim() < 2 or k.dim() < 2 or q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q (..., T_q, d_k) and k (..., T_k, d_k) must end in the same d_k, got q {tuple(q.shape)} "
-                         f"(d_k={q.shape[-1]}) and k {tuple(k.shape)} (d_k={k.shape[-1]})")
-    if v is not None:
-        tensor("v", v, what="(..., T_k, d_v)")
-        if v.dim() < 2 or k.shape[-2] != v.shape[-2]:
-            raise ValueError(f"k and v must hold the same T_k positions, got k {tuple(k.shape)}, v {tuple(v.shape)}")
-        if not q.dtype == k.dtype == v.dtype:
-            raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
-        try:
-            torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-        except RuntimeError:
-            raise ValueError(f"the leading (batch, head) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and "
-                             f"v {tuple(v.shape)} do not broadcast together") from None
+from course_lib.guards import check_mask, check_qkv, check_weight_shapes, number, tensor
 
 
 # ---------------------------------------------------------------- score functions: (..., T_q, T_k)
 
 def dot_scores(q: Tensor, k: Tensor) -> Tensor:
     """score[i, j] = q_i . k_j: (..., T_q, d_k), (..., T_k, d_k) -> (..., T_q, T_k)."""
-    _check_qk(q, k)
+    check_qkv(q, k)
     return q @ k.transpose(-2, -1)
 
 
 def scaled_dot_scores(q: Tensor, k: Tensor, scale: float | None = None) -> Tensor:
     """score[i, j] = q_i . k_j / sqrt(d_k) (or times `scale`): keeps the scores' variance near 1 for any d_k."""
-    _check_qk(q, k)
+    check_qkv(q, k)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     return (q @ k.transpose(-2, -1)) * scale
 
@@ -57,7 +38,7 @@ def bilinear_scores(q: Tensor, k: Tensor, W: Tensor) -> Tensor:
 
     q (..., T_q, d_q), k (..., T_k, d_k), W (d_q, d_k) -> (..., T_q, T_k). With W = I it is the dot score.
     """
-    _check_weights(q, k, W=(W, (q.shape[-1], k.shape[-1])))
+    check_weight_shapes(q, k, W=(W, (q.shape[-1], k.shape[-1])))
     return q @ W @ k.transpose(-2, -1)
 
 
@@ -69,20 +50,11 @@ def additive_scores(q: Tensor, k: Tensor, W_q: Tensor, W_k: Tensor, v: Tensor) -
     Uses memory T_q * T_k * d_hidden: fine for teaching, one reason dot products won.
     """
     d_hidden = v.shape[0] if isinstance(v, Tensor) and v.dim() == 1 else -1
-    _check_weights(q, k, W_q=(W_q, (d_hidden, q.shape[-1])), W_k=(W_k, (d_hidden, k.shape[-1])))
+    check_weight_shapes(q, k, W_q=(W_q, (d_hidden, q.shape[-1])), W_k=(W_k, (d_hidden, k.shape[-1])))
     hq = q @ W_q.T  # (..., T_q, d_hidden)
     hk = k @ W_k.T  # (..., T_k, d_hidden)
     hidden = torch.tanh(hq.unsqueeze(-2) + hk.unsqueeze(-3))  # (..., T_q, T_k, d_hidden): every pair
     return hidden @ v  # (..., T_q, T_k)
-
-
-def _check_weights(q, k, **weights) -> None:
-    """q, k at least 2-D; each weight a tensor of the shape given (a clear error otherwise)."""
-    tensor("q", q, what="(..., T_q, d_q)"), tensor("k", k, what="(..., T_k, d_k)")
-    for name, (w, shape) in weights.items():
-        if not isinstance(w, Tensor) or tuple(w.shape) != shape or -1 in shape:
-            raise ValueError(f"{name} must have shape (d_hidden or d_q, d_k) = {shape} for q {tuple(q.shape)} and k {tuple(k.shape)} "
-                             f"(v: (d_hidden,)), got {describe(w)}")
 
 
 class AdditiveScore(nn.Module):
@@ -127,7 +99,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
     as given (pass 0.0 at evaluation, as with torch's function); the weights returned are the ones used.
     Returns out (..., T_q, d_v) and weights (..., T_q, T_k).
     """
-    _check_qk(q, k, v)
+    check_qkv(q, k, v)
     number("dropout_p", dropout_p, 0.0, 1.0)
     if mask is not None:
         check_mask(mask, *torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])

@@ -111,3 +111,87 @@ def check_mask(mask, *target: int, name: str = "mask") -> None:
     ok = mask.dim() <= len(target) and all(m in (1, t) for m, t in zip(reversed(mask.shape), reversed(target)))
     if not ok:
         raise ValueError(f"{name} of shape {tuple(mask.shape)} does not broadcast: expected {expected}")
+
+
+def check_qkv(q, k, v=None) -> None:
+    """Attention inputs q (..., T_q, d_k), k (..., T_k, d_k) [and v (..., T_k, d_v)], or a clear error."""
+    tensor("q", q, what="(..., T_q, d_k)"), tensor("k", k, what="(..., T_k, d_k)")
+    if q.dim() < 2 or k.dim() < 2 or q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q (..., T_q, d_k) and k (..., T_k, d_k) must end in the same d_k, got q {tuple(q.shape)} "
+                         f"(d_k={q.shape[-1]}) and k {tuple(k.shape)} (d_k={k.shape[-1]})")
+    if v is not None:
+        tensor("v", v, what="(..., T_k, d_v)")
+        if v.dim() < 2 or k.shape[-2] != v.shape[-2]:
+            raise ValueError(f"k and v must hold the same T_k positions, got k {tuple(k.shape)}, v {tuple(v.shape)}")
+        if not q.dtype == k.dtype == v.dtype:
+            raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
+        try:
+            torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        except RuntimeError:
+            raise ValueError(f"the leading (batch, head) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and "
+                             f"v {tuple(v.shape)} do not broadcast together") from None
+
+
+def check_weight_shapes(q, k, **weights) -> None:
+    """q, k at least 2-D; each weight a tensor of the shape given (a clear error otherwise)."""
+    tensor("q", q, what="(..., T_q, d_q)"), tensor("k", k, what="(..., T_k, d_k)")
+    for name, (w, shape) in weights.items():
+        if not isinstance(w, Tensor) or tuple(w.shape) != shape or -1 in shape:
+            raise ValueError(f"{name} must have shape (d_hidden or d_q, d_k) = {shape} for q {tuple(q.shape)} and k {tuple(k.shape)} "
+                             f"(v: (d_hidden,)), got {describe(w)}")
+
+
+def check_real_token_mask(attention_mask) -> Tensor:
+    """A (B, T) mask of real tokens (1 or True = real) as bool; an additive 0 / -inf mask is refused."""
+    if not isinstance(attention_mask, Tensor) or attention_mask.dim() != 2:
+        raise ValueError(f"attention_mask must be a (B, T) tensor, 1 or True for a real token, got "
+                         f"{describe(attention_mask)}")
+    if attention_mask.dtype != torch.bool:
+        if attention_mask.dtype.is_floating_point and attention_mask.device.type == "cpu" \
+                and not torch.isin(attention_mask, torch.tensor([0.0, 1.0], dtype=attention_mask.dtype)).all():
+            raise ValueError("attention_mask must hold 1 (real token) and 0 (padding), got other values "
+                             f"(from {attention_mask.min().item()} to {attention_mask.max().item()}); an additive "
+                             "0 / -inf mask is not accepted: pass (mask == 0) instead")
+        attention_mask = attention_mask != 0
+    return attention_mask
+
+
+def check_bool_masks(masks, given) -> torch.Size | None:
+    """The broadcast shape of the boolean masks `given` (None if there are none), or a clear error."""
+    if not masks:
+        raise ValueError("combine_masks needs at least one mask (or None)")
+    for i, m in enumerate(given):
+        if not isinstance(m, Tensor) or m.dtype != torch.bool:
+            got = f"dtype {m.dtype}" if isinstance(m, Tensor) else type(m).__name__
+            raise TypeError(f"mask {i} must be a boolean tensor (True = may attend), got {got}")
+    if not given:
+        return None
+    try:
+        shape = torch.broadcast_shapes(*(m.shape for m in given))
+    except RuntimeError:
+        shapes = ", ".join(str(tuple(m.shape)) for m in given)
+        raise ValueError(f"masks of shapes {shapes} cannot be broadcast together; expected each dimension "
+                         f"(from the right) to match or be 1, e.g. (B, 1, 1, T) and (T, T)") from None
+    return shape
+
+
+def check_bool_mask(name: str, mask, float_dtype: torch.dtype | None = None, padding: bool = False) -> Tensor:
+    """mask, if it is a boolean tensor (a padding mask (B, 1, 1, T) when padding=True); float_dtype, if
+    given, must be a floating-point dtype."""
+    if padding and not (isinstance(mask, Tensor) and mask.dtype == torch.bool and mask.dim() == 4
+                        and mask.shape[1:3] == (1, 1)):
+        got = f"{mask.dtype} {tuple(mask.shape)}" if isinstance(mask, Tensor) else type(mask).__name__
+        raise ValueError(f"{name} must be a boolean padding mask of shape (B, 1, 1, T), got {got}")
+    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+        got = f"dtype {mask.dtype}" if isinstance(mask, Tensor) else type(mask).__name__
+        raise TypeError(f"{name} must be a boolean tensor (True = may attend), got {got}")
+    if float_dtype is not None and not float_dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point dtype, got {float_dtype}")
+    return mask
+
+
+def token_id(name: str, value) -> int:
+    """value, if it is an int token id (bools are not)."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int token id, got {value!r}")
+    return value

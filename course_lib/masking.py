@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from course_lib.guards import check_mask, describe, positive_int, token_ids  # noqa: F401 (check_mask: re-exported)
+from course_lib.guards import (check_bool_mask, check_bool_masks, check_mask,  # noqa: F401 (check_mask: re-exported)
+                               check_real_token_mask, positive_int, token_id, token_ids)
 
 
 def padding_mask(ids: Tensor, pad_id: int) -> Tensor:
@@ -28,9 +29,7 @@ def padding_mask(ids: Tensor, pad_id: int) -> Tensor:
     every real key, none at a padding key. (Rows of padding *queries* are left as they are: their
     outputs are ignored later by the loss or the pooling.)
     """
-    token_ids("ids", ids)
-    if not isinstance(pad_id, int) or isinstance(pad_id, bool):
-        raise TypeError(f"pad_id must be an int token id, got {pad_id!r}")
+    token_ids("ids", ids), token_id("pad_id", pad_id)
     return (ids != pad_id)[:, None, None, :]  # (B, 1, 1, T)
 
 
@@ -42,16 +41,7 @@ def attention_mask_to_padding(attention_mask: Tensor, queries: int | None = None
     last T_q of the T positions ask), the result is (B, 1, T_q, T) and a padding query may see itself:
     with left padding and a causal mask its row would otherwise be empty (NaN in some torch releases).
     """
-    if not isinstance(attention_mask, Tensor) or attention_mask.dim() != 2:
-        raise ValueError(f"attention_mask must be a (B, T) tensor, 1 or True for a real token, got "
-                         f"{describe(attention_mask)}")
-    if attention_mask.dtype != torch.bool:
-        if attention_mask.dtype.is_floating_point and attention_mask.device.type == "cpu" \
-                and not torch.isin(attention_mask, torch.tensor([0.0, 1.0], dtype=attention_mask.dtype)).all():
-            raise ValueError("attention_mask must hold 1 (real token) and 0 (padding), got other values "
-                             f"(from {attention_mask.min().item()} to {attention_mask.max().item()}); an additive "
-                             "0 / -inf mask is not accepted: pass (mask == 0) instead")
-        attention_mask = attention_mask != 0
+    attention_mask = check_real_token_mask(attention_mask)  # (B, T) bool
     mask = attention_mask[:, None, None, :]  # (B, 1, 1, T)
     if queries is None:
         return mask
@@ -95,21 +85,10 @@ def combine_masks(*masks: Tensor | None) -> Tensor | None:
     `None` entries are skipped (so optional masks can be passed straight through); if every entry is
     None the result is None. Example: padding (B, 1, 1, T) and causal (T, T) combine to (B, 1, T, T).
     """
-    if not masks:
-        raise ValueError("combine_masks needs at least one mask (or None)")
     given = [m for m in masks if m is not None]
-    for i, m in enumerate(given):
-        if not isinstance(m, Tensor) or m.dtype != torch.bool:
-            got = f"dtype {m.dtype}" if isinstance(m, Tensor) else type(m).__name__
-            raise TypeError(f"mask {i} must be a boolean tensor (True = may attend), got {got}")
-    if not given:
+    shape = check_bool_masks(masks, given)
+    if shape is None:
         return None
-    try:
-        shape = torch.broadcast_shapes(*(m.shape for m in given))
-    except RuntimeError:
-        shapes = ", ".join(str(tuple(m.shape)) for m in given)
-        raise ValueError(f"masks of shapes {shapes} cannot be broadcast together; expected each dimension "
-                         f"(from the right) to match or be 1, e.g. (B, 1, 1, T) and (T, T)") from None
     out = given[0].expand(shape)
     for m in given[1:]:
         out = out & m
@@ -122,11 +101,7 @@ def to_additive(mask: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     Added to the scores before the softmax: exp(-inf) = 0, so blocked weights are exactly zero. This is
     the float `attn_mask` form that torch's scaled_dot_product_attention and nn.MultiheadAttention take.
     """
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        got = f"dtype {mask.dtype}" if isinstance(mask, Tensor) else type(mask).__name__
-        raise TypeError(f"mask must be a boolean tensor (True = may attend), got {got}")
-    if not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
+    check_bool_mask("mask", mask, float_dtype=dtype)
     zeros = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
     return zeros.masked_fill(~mask, float("-inf"))
 
@@ -134,8 +109,5 @@ def to_additive(mask: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
 def to_key_padding_mask(mask: Tensor) -> Tensor:
     """Our padding mask (B, 1, 1, T), True = real, -> nn.MultiheadAttention's key_padding_mask (B, T),
     True = padding (ignore)."""
-    is_padding = isinstance(mask, Tensor) and mask.dtype == torch.bool and mask.dim() == 4
-    if not is_padding or mask.shape[1:3] != (1, 1):
-        got = f"{mask.dtype} {tuple(mask.shape)}" if isinstance(mask, Tensor) else type(mask).__name__
-        raise ValueError(f"mask must be a boolean padding mask of shape (B, 1, 1, T), got {got}")
+    check_bool_mask("mask", mask, padding=True)
     return ~mask[:, 0, 0, :]
