@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import torch
 
+from course_lib.util import evaluating
+
 from .model import Bert
 from .pretraining_data import IGNORE, encode_pair
 
@@ -29,12 +31,10 @@ def pretraining_metrics(model: Bert, get_batch: Callable, n_batches: int = 10, s
     """
     if not isinstance(n_batches, int) or isinstance(n_batches, bool) or n_batches < 1:
         raise ValueError(f"n_batches must be a positive int, got {n_batches!r}")
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     hits = count = nsp_hits = nsp_count = 0
     mlm_loss = nsp_loss = 0.0
-    try:
+    with evaluating(model):
         for i in range(n_batches):
             ids, segments, mlm_labels, nsp_labels = (t.to(device) for t in get_batch(split, i))
             out = model(ids, segments)
@@ -48,8 +48,6 @@ def pretraining_metrics(model: Bert, get_batch: Callable, n_batches: int = 10, s
             nsp_hits += int((nsp_logits.argmax(-1) == nsp_labels).sum())
             nsp_count += len(nsp_labels)
             nsp_loss += float(torch.nn.functional.cross_entropy(nsp_logits, nsp_labels, reduction="sum"))
-    finally:
-        model.train(was_training)
     return {"mlm_accuracy": hits / max(count, 1), "nsp_accuracy": nsp_hits / nsp_count,
             "mlm_loss": mlm_loss / max(count, 1), "nsp_loss": nsp_loss / nsp_count}
 
@@ -92,12 +90,8 @@ def fill_mask(model: Bert, tokenizer, text: str, top_k: int = 5) -> list[list[tu
     device = next(model.parameters()).device
     ids = torch.tensor([encoded.ids], device=device)
     segments = torch.tensor([encoded.segments], device=device)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         logits = model(ids, segments).logits[0]  # (T, V)
-    finally:
-        model.train(was_training)
     positions = (ids[0] == tokenizer.token_to_id("[MASK]")).nonzero().flatten()
     probs = torch.softmax(logits[positions].float(), dim=-1)  # (n_masks, V)
     top = torch.topk(probs, top_k, dim=-1)

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from course_lib.data import LEXICON, words_in
+from course_lib.util import evaluating
 
 from .pretraining_data import encode_pair, pad_batch
 
@@ -100,9 +101,5 @@ def classification_batch(tokenizer, examples: Sequence[tuple[str, int]], max_len
 def classification_accuracy(model, batch: tuple[Tensor, Tensor, Tensor]) -> float:
     """The share of examples of (ids, segments, labels) whose top class is the label (eval mode, then back)."""
     ids, segments, labels = (t.to(next(model.parameters()).device) for t in batch)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         return float((model(ids, segments).argmax(-1) == labels).float().mean())
-    finally:
-        model.train(was_training)
