@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.guards import number, one_of, positive_int, tensor
+from course_lib.guards import features, number, one_of, positive_int, tensor
 from course_lib.modern import RMSNorm, SwiGLU
 from course_lib.multihead import KVCache, MultiHeadAttention
 
@@ -49,7 +49,7 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(d_model))   # shift, beta  # (d_model,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        tensor("x", x, last=self.d_model, what=f"(..., d_model={self.d_model})")
+        features("x", x, self.d_model)
         return F.layer_norm(x, (self.d_model,), self.weight, self.bias, self.eps)  # (..., d_model)
 
     def extra_repr(self) -> str:
@@ -74,7 +74,7 @@ class FeedForward(nn.Module):
         self.linear2 = nn.Linear(d_ff, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        tensor("x", x, last=self.d_model, what=f"(..., d_model={self.d_model})")
+        features("x", x, self.d_model)
         hidden = self.dropout(self.activation(self.linear1(x)))  # (..., d_ff)
         return self.linear2(hidden)                               # (..., d_model)
 
@@ -125,12 +125,11 @@ class Block(nn.Module):
         Returns the new x (B, T, d_model) and, if need_weights, the self-attention weights (B, H, T, T_k)
         (a decoder block: the pair (self weights, cross weights (B, H, T, S))); otherwise None.
         """
-        tensor("x", x, dims=3, last=self.d_model, what=f"(B, T, d_model={self.d_model})")
+        features("x", x, self.d_model, dims=3)
         if (memory is None) != (self.cross_attn is None):
             raise ValueError("memory (the encoder output) is required by a block with cross-attention and "
                              f"refused by one without; this block has cross_attention={self.cross_attn is not None}")
-        if memory is not None and tensor("memory", memory, dims=3, last=self.d_model, what=f"(B, S, d_model="
-                                         f"{self.d_model})").shape[0] != x.shape[0]:
+        if memory is not None and features("memory", memory, self.d_model, 3, "B, S").shape[0] != x.shape[0]:
             raise ValueError(f"memory has batch size {memory.shape[0]} but x has {x.shape[0]}; they must match")
         x, self_w = self._sublayer(x, self.norm1, self.dropout1, lambda h: self.self_attn(
             h, mask=mask, need_weights=need_weights, is_causal=self.causal, cache=cache, positions=positions))

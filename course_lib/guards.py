@@ -62,6 +62,18 @@ def tensor(name: str, x, dims: int | None = None, last: int | None = None, what:
     return x
 
 
+def features(name: str, x, d_model: int, dims: int | None = None, letters: str = "B, T") -> Tensor:
+    """x, if it is a tensor of `dims` dimensions (any if None) with d_model features in its last one.
+
+    The common case costs two comparisons (it runs in every forward pass); the message is built only
+    when the check fails: shape (B, T, d_model=...) for dims=3, (..., d_model=...) otherwise.
+    """
+    if isinstance(x, Tensor) and x.dim() > 0 and (dims is None or x.dim() == dims) and x.shape[-1] == d_model:
+        return x
+    return tensor(name, x, dims=dims, last=d_model,
+                  what=f"({letters}, d_model={d_model})" if dims == 3 else f"(..., d_model={d_model})")
+
+
 def token_ids(name: str, ids, vocab_size: int | None = None, max_len: int | None = None, dims: int = 2) -> Tensor:
     """ids, if it is an integer tensor (B, T) with 1 <= T <= max_len and values in [0, vocab_size).
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_lib.guards import number, positive_int, tensor
+from course_lib.guards import features, number, positive_int
 
 
 class RMSNorm(nn.Module):
@@ -36,7 +36,7 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(d_model))  # gain  # (d_model,)
 
     def forward(self, x: Tensor) -> Tensor:
-        tensor("x", x, last=self.d_model, what=f"(..., d_model={self.d_model})")
+        features("x", x, self.d_model)
         dtype = x.dtype
         h = x.to(torch.promote_types(dtype, torch.float32))      # (..., d_model) never in half precision
         mean_square = h.pow(2).mean(dim=-1, keepdim=True)        # (..., 1)
@@ -64,7 +64,7 @@ class SwiGLU(nn.Module):
         self.down = nn.Linear(d_ff, d_model, bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        tensor("x", x, last=self.d_model, what=f"(..., d_model={self.d_model})")
+        features("x", x, self.d_model)
         hidden = F.silu(self.gate(x)) * self.up(x)  # (..., d_ff): silu(a) = a * sigmoid(a)
         return self.down(hidden)                     # (..., d_model)
 

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_lib import attention
-from course_lib.guards import check_mask, number, positive_int, tensor
+from course_lib.guards import check_mask, features, number, positive_int
 from course_lib.masking import causal_mask, combine_masks, window_mask
 from course_lib.rotary import RotaryEmbedding, apply_rope
 
@@ -178,9 +178,9 @@ class MultiHeadAttention(nn.Module):
         return self.qkv.weight[: self.d_model], None if b is None else b[: self.d_model]
 
     def _check(self, x, context, is_causal: bool, cache) -> None:
-        tensor("x", x, dims=3, last=self.d_model, what=f"(B, T, d_model={self.d_model})")
+        features("x", x, self.d_model, dims=3)
         if context is not None:
-            tensor("context", context, dims=3, last=self.d_model, what=f"(B, T_k, d_model={self.d_model})")
+            features("context", context, self.d_model, dims=3, letters="B, T_k")
             if context.shape[0] != x.shape[0] or is_causal or self.rope is not None:
                 raise ValueError(f"context must have the batch size of x ({x.shape[0]}), got {tuple(context.shape)}, "
                                  f"and is_causal and rotary positions are for self-attention only (got is_causal="

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from course_lib.guards import number, positive_int, tensor
+from course_lib.guards import features, number, positive_int
 
 BASE = 10000.0  # the wavelength scale of "Attention Is All You Need"
 # How sines and cosines share the d_model dimensions: alternating (sin, cos, sin, cos, ...), as in the
@@ -66,7 +66,7 @@ def sinusoidal_table(max_len: int, d_model: int, base: float = BASE, dtype: torc
 
 def _positions(x, d_model: int, max_len: int, positions: Tensor | None) -> Tensor:
     """Check x (B, T, d_model) and the positions to add; returns them, (T,) or (B, T), on x's device."""
-    tensor("x", x, dims=3, last=d_model, what=f"(B, T, d_model={d_model})")
+    features("x", x, d_model, dims=3)
     T = x.shape[1]
     if positions is None:
         positions = torch.arange(T, device=x.device)  # (T,)

@@ -290,3 +290,15 @@ def test_attention_mask_to_padding_refuses_an_additive_mask():
     additive = torch.tensor([[0.0, 0.0, float("-inf")]])
     with pytest.raises(ValueError, match="additive"):
         attention_mask_to_padding(additive)
+
+
+def test_window_mask_peak_memory_is_about_the_mask_itself():
+    """Built in place from one boolean matrix: no (T, T) int64 intermediate (which would cost 16x the mask)."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "mask_memory.py"
+    spec = importlib.util.spec_from_file_location("mask_memory", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    peak, size = bench.measure(4096, 64, naive=False)
+    assert peak < 2 * size, f"window_mask(4096) peaked at {peak / size:.1f}x the mask's {size} bytes"
