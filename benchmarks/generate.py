@@ -35,7 +35,7 @@ def gpt_pairs(args) -> None:
     import transformers
 
     hf_config = transformers.GPT2Config(vocab_size=args.vocab, n_positions=args.tokens + 16, n_embd=args.d_model,
-                                       n_layer=args.layers, n_head=args.heads)
+                                       n_layer=args.layers, n_head=args.heads, bos_token_id=0, eos_token_id=None)
     torch.manual_seed(0)
     hf = transformers.GPT2LMHeadModel(hf_config).eval()
     ours = gpt2_from_hf(hf)
