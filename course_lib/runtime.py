@@ -46,21 +46,46 @@ def in_colab() -> bool:
 
 def set_seed(seed: int = 0) -> None:
     """Seed python, numpy and torch (all devices) so a notebook gives the same numbers every run."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be a non-negative int below 2**32 (numpy's limit), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def pick_device(prefer: str | None = None) -> torch.device:
+def _device(prefer, source: str) -> torch.device:
+    """prefer (a name or a torch.device) as a device this machine has; a clear error naming `source`."""
+    if isinstance(prefer, torch.device):
+        dev = prefer
+    elif isinstance(prefer, str):
+        try:
+            dev = torch.device(prefer.strip().lower())
+        except RuntimeError:
+            hint = " (a GPU is 'cuda')" if prefer.strip().lower().startswith("gpu") else ""
+            raise ValueError(f"{source} must be a device name: 'cpu', 'cuda', 'cuda:<index>' or 'mps'{hint}, "
+                             f"got {prefer!r}") from None
+    else:
+        raise TypeError(f"{source} must be a device name such as 'cpu', 'cuda' or 'mps' (or a torch.device), "
+                        f"got {type(prefer).__name__} {prefer!r}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"device {str(prefer)!r} was asked for ({source}) but CUDA is not available here")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise RuntimeError(f"device {str(prefer)!r} was asked for ({source}) but this machine has "
+                               f"{torch.cuda.device_count()} GPU(s): cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise RuntimeError(f"device {str(prefer)!r} was asked for ({source}) but Apple MPS is not available here")
+    return dev
+
+
+def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     """The best device available: cuda > mps > cpu. `prefer` (or COURSE_DEVICE) forces one."""
-    prefer = prefer or os.environ.get("COURSE_DEVICE")
-    if prefer:
-        dev = torch.device(prefer)
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"device {prefer!r} was asked for but CUDA is not available here")
-        return dev
+    if prefer is not None and prefer != "":
+        return _device(prefer, "prefer")
+    if os.environ.get("COURSE_DEVICE", "").strip():
+        return _device(os.environ["COURSE_DEVICE"], "the environment variable COURSE_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -72,7 +97,7 @@ def pick_device(prefer: str | None = None) -> torch.device:
 def preset_for(device) -> str:
     """The model-size tier for a device: "a100" on GPUs with bf16 (compute capability >= 8), "t4" on
     older GPUs, "cpu" elsewhere (CPU, MPS). Every model family keeps a PRESETS table with these names."""
-    device = torch.device(device)
+    device = _device(device, "device")
     if device.type == "cuda":
         return "a100" if torch.cuda.get_device_capability(device)[0] >= 8 else "t4"
     return "cpu"
@@ -117,7 +142,7 @@ def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> tor
         _install_colab_extras()
     set_seed(seed)
     _figure_defaults()
-    dev = pick_device(device)
+    dev = _device(device, "device") if device not in (None, "") else pick_device()
     _install_cell_order()
     if verbose:
         print(describe(dev))

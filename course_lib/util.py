@@ -40,6 +40,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[pathlib.Path], None])
     tmp = pathlib.Path(tmp)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file (mkstemp makes it private to its owner)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -311,7 +311,7 @@ def test_bad_input_gives_clear_errors():
         stack(lambda: block, 0)
     with pytest.raises(ValueError, match="T >= 2"):
         token_similarity(torch.randn(2, 1, D))
-    with pytest.raises(ValueError, match="got list"):
+    with pytest.raises(TypeError, match="got list"):
         token_similarity([[1.0]])
 
 

@@ -87,7 +87,7 @@ def test_resume_is_bit_identical_to_the_uninterrupted_run(tmp_path, stop_index, 
     cfg = TrainConfig(max_steps=16, lr=1e-2, min_lr=1e-3, warmup_steps=4, eval_every=5, eval_steps=2,
                       log_every=4, grad_accum_steps=accum, checkpoint_path=str(tmp_path / "run.pt"))
     straight_model = fresh_model(0)
-    straight = train(straight_model, batches, dataclasses.replace(cfg, checkpoint_path=None), verbose=False)
+    straight = train(straight_model, batches, dataclasses.replace(cfg, checkpoint_path=None, checkpoint_every=0), verbose=False)
 
     first = train(fresh_model(0), stop_at(stop_index, batches), cfg, verbose=False)
     assert first.interrupted and 0 < first.step < cfg.max_steps
@@ -107,7 +107,7 @@ def test_resume_from_a_periodic_checkpoint_after_a_crash(tmp_path):
     cfg = TrainConfig(max_steps=12, lr=1e-2, min_lr=1e-3, warmup_steps=2, eval_every=4, eval_steps=1,
                       log_every=3, checkpoint_path=str(path), checkpoint_every=5)
     straight_model = fresh_model(0)
-    straight = train(straight_model, get_batch, dataclasses.replace(cfg, checkpoint_path=None), verbose=False)
+    straight = train(straight_model, get_batch, dataclasses.replace(cfg, checkpoint_path=None, checkpoint_every=0), verbose=False)
 
     class Crash(Exception):
         pass
@@ -221,7 +221,7 @@ def test_fp16_with_gradient_scaler_resumes_exactly(tmp_path, monkeypatch):
     cfg = TrainConfig(max_steps=10, lr=1e-2, min_lr=1e-3, warmup_steps=2, eval_every=5, eval_steps=1, log_every=2,
                       checkpoint_path=str(tmp_path / "fp16.pt"))
     straight_model = fresh_model(0)
-    straight = train(straight_model, get_batch, dataclasses.replace(cfg, checkpoint_path=None), verbose=False)
+    straight = train(straight_model, get_batch, dataclasses.replace(cfg, checkpoint_path=None, checkpoint_every=0), verbose=False)
     train(fresh_model(0), stop_at(4), cfg, verbose=False)
     saved = load_checkpoint(cfg.checkpoint_path)
     assert saved["step"] == 5 and saved["scaler"]["scale"] > 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import http.server
 import pathlib
 import random
@@ -182,8 +183,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/missing.txt":
             self.send_error(404)
             return
+        if self.path in ("/drip.txt", "/endless.txt"):  # one byte every 0.1 s, or more bytes than promised
+            self.send_response(200)
+            if self.path == "/drip.txt":
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body) if self.path == "/drip.txt" else 10**6):
+                    self.wfile.write(body[i:i + 1] if self.path == "/drip.txt" else body)
+                    self.wfile.flush()
+                    time.sleep(0.1 if self.path == "/drip.txt" else 0)
+            except OSError:  # the client gave up
+                pass
+            return
         self.send_response(200)
-        self.send_header("Content-Length", str(len(body) + (100 if self.path == "/truncated.txt" else 0)))
+        extra = {"/truncated.txt": 100, "/big.txt": 10**9}.get(self.path, 0)  # a promise the body does not keep
+        self.send_header("Content-Length", str(len(body) + extra))
         self.end_headers()
         self.wfile.write(body)  # /truncated.txt promises 100 more bytes and closes: a broken download
 
@@ -228,6 +243,7 @@ def _assert_fallback(corpus, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "synthetic" in out and "Traceback" not in out
     assert list(tmp_path.iterdir()) == []  # nothing cached, no partial file left behind
+    return out
 
 
 def test_bad_checksum_falls_back_and_caches_nothing(server, tmp_path, capsys):
@@ -277,6 +293,47 @@ def test_cache_dir_from_environment(server, tmp_path, monkeypatch):
     assert pathlib.Path(corpus.path).parent == tmp_path / "env"
 
 
+def test_a_dripping_server_hits_the_deadline_quickly(server, tmp_path, capsys):
+    """A byte every 0.1 s never trips a 5 s per-read timeout; the total deadline of 1 s ends it."""
+    base, _ = server
+    start = time.monotonic()
+    corpus = _load(base + "/drip.txt", tmp_path, deadline=1.0)
+    assert time.monotonic() - start < 4.0
+    assert "longer than its deadline of 1 s" in _assert_fallback(corpus, tmp_path, capsys)
+
+
+def test_a_body_larger_than_the_known_size_is_refused(server, tmp_path, capsys):
+    base, hits = server
+    size = len(FIXTURE.read_bytes())
+    corpus = _load(base + "/big.txt", tmp_path, size=size)  # Content-Length says 1 GB: refused before reading
+    assert f"more than the {size:,} expected" in _assert_fallback(corpus, tmp_path, capsys)
+    start = time.monotonic()
+    corpus = _load(base + "/endless.txt", tmp_path, size=size)  # no Content-Length, bytes without end
+    assert "sent more than the" in _assert_fallback(corpus, tmp_path, capsys) and time.monotonic() - start < 5
+    ok = _load(base + "/tiny.txt", tmp_path, size=size)  # the exact size passes
+    assert ok.source == "download" and hits[-1] == "/tiny.txt"
+
+
+def test_the_download_streams_to_disk_in_chunks(server, tmp_path, monkeypatch):
+    """The response is read a chunk at a time into the temporary file, never read whole."""
+    base, _ = server
+    from course_lib.data import download
+
+    monkeypatch.setattr(download, "CHUNK", 1000)
+    reads = []
+    real = http.client.HTTPResponse.read1
+
+    def counting(self, n=-1):
+        reads.append(n)
+        return real(self, n)
+
+    monkeypatch.setattr(http.client.HTTPResponse, "read1", counting)
+    monkeypatch.setattr(http.client.HTTPResponse, "read", lambda self, *a: pytest.fail("read the whole body"))
+    corpus = _load(base + "/tiny.txt", tmp_path)
+    assert corpus.source == "download" and len(reads) >= len(FIXTURE.read_bytes()) // 1000
+    assert set(reads) == {1000}
+
+
 def test_synthetic_by_name_and_bad_arguments(tmp_path):
     corpus = load_corpus("synthetic", n_stories=4)
     assert corpus.source == "synthetic" and corpus.text == synthetic_corpus(4)
@@ -286,13 +343,17 @@ def test_synthetic_by_name_and_bad_arguments(tmp_path):
         load_corpus("tinyshakespeare", cache_dir=tmp_path, url="ftp://example.org/x.txt")
     with pytest.raises(ValueError, match="timeout"):
         load_corpus("tinyshakespeare", cache_dir=tmp_path, timeout=0)
+    with pytest.raises(ValueError, match="deadline must be a positive number of seconds, got 0"):
+        load_corpus("tinyshakespeare", cache_dir=tmp_path, deadline=0)
+    with pytest.raises(ValueError, match=r"n_stories must be an int >= 1 \(the stories of the synthetic corpus\), got 0"):
+        load_corpus("synthetic", n_stories=0)
 
 
 # ----------------------------------------------------------------------------- batches
 def test_random_batches_are_windows_and_next_tokens():
     ids = torch.arange(1000, 1050)
     g = torch.Generator().manual_seed(0)
-    x, y = random_batches(ids, block_size=8, batch_size=400, generator=g)
+    x, y = random_batches(ids, max_len=8, batch_size=400, generator=g)
     assert x.shape == y.shape == (400, 8) and x.dtype == ids.dtype
     starts = set()
     for row_x, row_y in zip(x.tolist(), y.tolist()):
@@ -314,11 +375,12 @@ def test_train_val_split():
     (torch.arange(10.0), {}, "ids"),
     (torch.arange(10).view(2, 5), {}, "ids"),
     ([1, 2, 3], {}, "ids"),
-    (torch.arange(10), {"block_size": 10}, "block_size"),
+    (torch.arange(10), {"max_len": 10}, "max_len"),
+    (torch.arange(10), {"generator": 0}, "generator"),
     (torch.arange(10), {"batch_size": 0}, "batch_size"),
 ])
 def test_random_batches_bad_input(ids, kwargs, match):
-    args = {"block_size": 4, "batch_size": 2} | kwargs
+    args = {"max_len": 4, "batch_size": 2} | kwargs
     with pytest.raises((ValueError, TypeError), match=match):
         random_batches(ids, **args)
 

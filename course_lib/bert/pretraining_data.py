@@ -7,9 +7,7 @@ Taught in 09_bert_pretraining.
 - `encode_pair`: [CLS] a [SEP] b [SEP] with segment ids 0 for "[CLS] a [SEP]" and 1 for "b [SEP]".
   Truncation, when the pair is longer than max_len: the longer segment loses one token at a time (A
   on a tie); A loses its first tokens, B its last, so the words around the boundary are kept.
-- `mask_tokens`: each real, non-special token is chosen with probability mlm_prob (15%); a chosen token
-  becomes [MASK] 80% of the time, a random non-special token 10%, stays unchanged 10%; its label is the
-  original id, every other label is -100 (ignored by the loss). Special tokens and padding never change.
+- `mask_tokens` (in mlm.py): 15% of the real tokens chosen, 80/10/10 [MASK] / random / unchanged.
 - `PretrainingBatches`: get_batch(split, i) for course_lib.training, masks drawn anew for every batch.
 Deliberately left out: whole-word masking, span masking, and BERT's duplication of data with static masks.
 """
@@ -23,10 +21,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from course_lib.tokenization import SPECIAL_TOKENS
+from .mlm import IGNORE, VocabInfo, is_int, mask_tokens
+
+__all__ = ["IGNORE", "IS_NEXT", "NOT_NEXT", "EncodedPair", "PretrainingBatches", "SentencePair", "VocabInfo",
+           "encode_pair", "mask_tokens", "pad_batch", "sentence_pairs", "truncate_pair"]
 
 IS_NEXT, NOT_NEXT = 0, 1
-IGNORE = -100  # label of positions the MLM loss skips (F.cross_entropy's default ignore_index)
 
 
 @dataclass(frozen=True)
@@ -40,27 +40,6 @@ class SentencePair:
     @property
     def is_next(self) -> bool:
         return self.label == IS_NEXT
-
-
-@dataclass(frozen=True)
-class VocabInfo:
-    """What masking needs from a vocabulary: its size, the [MASK] id, and the ids never to mask."""
-
-    vocab_size: int
-    mask_id: int
-    special_ids: tuple[int, ...]
-
-    @classmethod
-    def from_tokenizer(cls, tokenizer) -> VocabInfo:
-        """From a tokenizer with vocab_size and token_to_id (the course's WordTokenizer)."""
-        specials = tuple(sorted(tokenizer.token_to_id(t) for t in SPECIAL_TOKENS if t in tokenizer))
-        return cls(tokenizer.vocab_size, tokenizer.token_to_id("[MASK]"), specials)
-
-    def ordinary_ids(self) -> Tensor:
-        """The ids a random replacement may take: every id that is not special."""
-        keep = torch.ones(self.vocab_size, dtype=torch.bool)
-        keep[list(self.special_ids)] = False
-        return keep.nonzero().flatten()
 
 
 def _rng(rng) -> random.Random:
@@ -83,6 +62,12 @@ def sentence_pairs(stories: Sequence[Sequence[str]], rng: random.Random | int = 
     rng = _rng(rng)
     if not isinstance(max_sentences_a, int) or isinstance(max_sentences_a, bool) or max_sentences_a < 1:
         raise ValueError(f"max_sentences_a must be an int >= 1, got {max_sentences_a!r}")
+    if isinstance(stories, (str, bytes)) or not hasattr(stories, "__iter__"):
+        raise TypeError(f"stories must be a list of stories, each a list of sentences, got {type(stories).__name__}")
+    for k, story in enumerate(stories := list(stories)):
+        if isinstance(story, (str, bytes)) or not hasattr(story, "__iter__"):
+            raise TypeError(f"stories[{k}] must be a list of sentences, got {type(story).__name__} {story!r:.60} "
+                            "(split a text into sentences first, e.g. with course_lib.bert.real_text)")
     stories = [list(s) for s in stories]
     if len(stories) < 2:
         raise ValueError(f"stories must hold at least 2 stories (random b comes from another), got {len(stories)}")
@@ -97,12 +82,18 @@ def sentence_pairs(stories: Sequence[Sequence[str]], rng: random.Random | int = 
             if rng.random() < 0.5:
                 pairs.append(SentencePair(a, story[i], IS_NEXT))
                 continue
-            while True:
+            for _ in range(1000):
                 other = rng.randrange(len(stories) - 1)
                 other += other >= k  # any story but this one
                 b = rng.choice(stories[other])
                 if b not in here:
                     break
+            else:  # every draw was a sentence of this story too: is there any other?
+                pool = [s for j, st in enumerate(stories) if j != k for s in st if s not in here]
+                if not pool:
+                    raise ValueError(f"stories[{k}] contains every sentence of the other stories, so no NOT_NEXT "
+                                     "b can be drawn for it: give stories with some sentences of their own")
+                b = rng.choice(pool)
             pairs.append(SentencePair(a, b, NOT_NEXT))
     return pairs
 
@@ -184,44 +175,6 @@ def pad_batch(encoded: Sequence[EncodedPair], pad_id: int, length: int | None = 
     return ids, segments
 
 
-def mask_tokens(ids: Tensor, vocab: VocabInfo, mlm_prob: float = 0.15, generator: torch.Generator | None = None,
-                ) -> tuple[Tensor, Tensor]:
-    """BERT's masked-LM corruption of ids (any shape): returns (corrupted ids, labels), new tensors.
-
-    `vocab` is a VocabInfo or a tokenizer (VocabInfo.from_tokenizer). Each token whose id is not special
-    (padding, [CLS], [SEP], ... never change) is chosen with probability mlm_prob. Of the chosen: 80%
-    become [MASK], 10% a random non-special token, 10% stay as they are. labels = original id where
-    chosen, IGNORE (-100) elsewhere. Pass a seeded generator for reproducible masks.
-    """
-    if not isinstance(vocab, VocabInfo):
-        vocab = VocabInfo.from_tokenizer(vocab)
-    if not isinstance(ids, Tensor) or ids.dtype.is_floating_point or ids.dtype == torch.bool:
-        got = f"dtype {ids.dtype}" if isinstance(ids, Tensor) else type(ids).__name__
-        raise TypeError(f"ids must be an integer tensor of token ids, got {got}")
-    if not isinstance(mlm_prob, (int, float)) or isinstance(mlm_prob, bool) or not 0.0 <= mlm_prob <= 1.0:
-        raise ValueError(f"mlm_prob must be a probability in [0, 1], got {mlm_prob!r}")
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab.vocab_size):
-        raise ValueError(f"ids must lie in [0, vocab_size={vocab.vocab_size}), got values from {int(ids.min())} "
-                         f"to {int(ids.max())}")
-    dev = ids.device
-    ids = ids.cpu()  # draw on the CPU: the same generator gives the same masks on every device
-
-    def uniform() -> Tensor:
-        return torch.rand(ids.shape, generator=generator)
-
-    special = torch.isin(ids, torch.tensor(vocab.special_ids, dtype=ids.dtype))
-    chosen = (uniform() < mlm_prob) & ~special
-    labels = torch.where(chosen, ids, torch.full_like(ids, IGNORE))
-    action = uniform()  # one draw per token decides: < 0.8 mask, < 0.9 random, else keep
-    to_mask = chosen & (action < 0.8)
-    to_random = chosen & (action >= 0.8) & (action < 0.9)
-    ordinary = vocab.ordinary_ids()
-    random_ids = ordinary[torch.randint(len(ordinary), ids.shape, generator=generator)]
-    out = torch.where(to_mask, torch.full_like(ids, vocab.mask_id), ids)
-    out = torch.where(to_random, random_ids, out)
-    return out.to(dev), labels.to(dev)
-
-
 class PretrainingBatches:
     """get_batch(split, i) -> (ids, segments, mlm_labels, nsp_labels) for course_lib.training.train.
 
@@ -236,10 +189,12 @@ class PretrainingBatches:
     def __init__(self, tokenizer, train_pairs: Sequence[SentencePair], val_pairs: Sequence[SentencePair],
                  max_len: int, batch_size: int, mlm_prob: float = 0.15, seed: int = 0,
                  pad_to_max_len: bool = False, group_by_length: bool = True):
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not 0.0 <= mlm_prob <= 1.0:
+        if not isinstance(mlm_prob, (int, float)) or isinstance(mlm_prob, bool) or not 0.0 <= mlm_prob <= 1.0:
             raise ValueError(f"mlm_prob must be a probability in [0, 1], got {mlm_prob!r}")
+        if not is_int(seed) or seed < 0:
+            raise ValueError(f"seed must be an int >= 0, got {seed!r}")
         self.vocab = VocabInfo.from_tokenizer(tokenizer)
         self.pad_id = tokenizer.token_to_id("[PAD]")
         self.max_len, self.batch_size, self.mlm_prob, self.seed = max_len, batch_size, mlm_prob, seed
@@ -261,6 +216,8 @@ class PretrainingBatches:
     def __call__(self, split: str, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         if split not in self.encoded:
             raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        if not is_int(i) or i < 0:
+            raise ValueError(f"i must be a batch index (an int >= 0), got {i!r}")
         n = len(self.encoded[split])
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + i + (0 if split == "train" else 500_000_009))
         if split == "train" and self.group_by_length:

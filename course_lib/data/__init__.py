@@ -4,7 +4,8 @@ Taught in 02_embeddings (the corpus and its vocabulary); reused by 08_encoder_de
 and 10_gpt_pretraining. Submodules: `lexicon` (the words, as data), `frames` (what a sentence says),
 `planner` (coherent stories as frames), `english` (frames into English), `spanish` (the same frames in
 Spanish, for 08_encoder_decoder's translator), `stories` (the corpus),
-`corpora` (`load_corpus`: download, checksum, cache, fallback), `batches` (next-token windows).
+`corpora` (`load_corpus`: cache, fallback), `download` (streamed, capped, checksummed),
+`batches` (next-token windows).
 Deliberately left out: tokenization (course_lib.tokenization) and streaming corpora too big for memory.
 """
 

@@ -26,28 +26,30 @@ def train_val_split(ids: Tensor, val_fraction: float = 0.1) -> tuple[Tensor, Ten
     validation text into training.
     """
     _check_ids(ids)
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction!r}")
+    if not isinstance(val_fraction, (int, float)) or isinstance(val_fraction, bool) or not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be a number between 0 and 1 (exclusive), got {val_fraction!r}")
     n_val = max(1, round(len(ids) * val_fraction))
     if n_val >= len(ids):
         raise ValueError(f"ids has {len(ids)} tokens: too few to split with val_fraction={val_fraction}")
     return ids[:-n_val], ids[-n_val:]
 
 
-def random_batches(ids: Tensor, block_size: int, batch_size: int,
+def random_batches(ids: Tensor, max_len: int, batch_size: int,
                    generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-    """`batch_size` random windows of `block_size` tokens: x (B, T) and its next tokens y (B, T).
+    """`batch_size` random windows of `max_len` tokens: x (B, T) and its next tokens y (B, T), T = max_len.
 
     y[b, t] == x[b, t + 1] for t < T - 1, and y[b, T - 1] is the token after the window.
     Pass a seeded `generator` for reproducible batches (the global torch RNG is used otherwise).
     """
     _check_ids(ids)
-    for name, value in (("block_size", block_size), ("batch_size", batch_size)):
+    for name, value in (("max_len", max_len), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if len(ids) < block_size + 1:
-        raise ValueError(f"ids has {len(ids)} tokens; block_size={block_size} needs at least {block_size + 1}")
-    starts = torch.randint(len(ids) - block_size, (batch_size,), generator=generator)  # (B,)
-    offsets = torch.arange(block_size)                                                 # (T,)
-    idx = starts[:, None] + offsets[None, :]                                           # (B, T)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator (or None), got {type(generator).__name__}")
+    if len(ids) < max_len + 1:
+        raise ValueError(f"ids has {len(ids)} tokens; max_len={max_len} needs at least {max_len + 1}")
+    starts = torch.randint(len(ids) - max_len, (batch_size,), generator=generator)  # (B,)
+    offsets = torch.arange(max_len)                                                  # (T,)
+    idx = starts[:, None] + offsets[None, :]                                         # (B, T)
     return ids[idx], ids[idx + 1]

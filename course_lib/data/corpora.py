@@ -1,25 +1,30 @@
 """Real corpora, downloaded safely: checksum first, atomic cache, synthetic fallback when offline.
 
 Taught in 02_embeddings; used by 10_gpt_pretraining and every notebook that wants real text.
-`load_corpus("tinyshakespeare")` returns the cached file, or downloads it (with a short timeout),
-checks its sha256 before writing anything, and caches it atomically (a temporary file in the same
-folder, then os.replace), so a cached file is always complete. A cached file whose checksum no longer
-matches is fetched again. Without a network, or when the checksum fails, it prints one line saying
-so and returns the synthetic corpus instead: never a traceback in class.
+`load_corpus("tinyshakespeare")` returns the cached file, or downloads it (download.py: streamed to a
+temporary file, capped at the known size, within a deadline, sha256 checked) and caches it atomically
+(course_lib.util.atomic_write), so a cached file is always complete. A cached file whose checksum no
+longer matches is fetched again; when it cannot even be removed (a read-only class folder) the fresh
+copy goes to a cache the user can write (~/.cache/course_lib, then the temporary folder). Without a
+network, or when the checksum fails, it prints one line saying so and returns the synthetic corpus
+instead: never a traceback in class.
 Deliberately left out: resumable downloads, archives (zip/tar), corpora too big for memory.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import http.client
+import io
 import os
 import pathlib
+import re
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 
+from course_lib.data.download import ChecksumError, DownloadError, fetch, sha256_of
 from course_lib.data.stories import synthetic_corpus
+from course_lib.util import atomic_write
 
 SOURCES = ("cache", "download", "synthetic", "synthetic fallback")
 
@@ -31,7 +36,7 @@ class RemoteFile:
     url: str
     sha256: str
     filename: str
-    size: int | None = None  # bytes, for the message only
+    size: int | None = None  # bytes: a download may not be larger
 
 
 REGISTRY: dict[str, RemoteFile] = {
@@ -58,90 +63,132 @@ class Corpus:
         return f"Corpus(name={self.name!r}, source={self.source!r}, chars={len(self.text):,})"
 
 
-class ChecksumError(ValueError):
-    """The bytes did not match the expected sha256."""
-
-
 def cache_folder(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
     """The cache folder: `cache_dir`, else $COURSE_DATA, else ~/.cache/course_lib."""
     folder = cache_dir or os.environ.get("COURSE_DATA") or pathlib.Path.home() / ".cache" / "course_lib"
     return pathlib.Path(folder).expanduser()
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def cache_folders(cache_dir: str | os.PathLike | None = None) -> list[pathlib.Path]:
+    """Where to look for (and write) a cached file, in order: the cache folder, then the user's own
+    cache and a folder in the temporary directory (used when the first is read-only or broken)."""
+    user = pathlib.Path.home() / ".cache" / "course_lib"
+    temp = pathlib.Path(tempfile.gettempdir()) / f"course_lib-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    folders = []
+    for folder in (cache_folder(cache_dir), user, temp):
+        if folder not in folders:
+            folders.append(folder)
+    return folders
 
 
-def download(url: str, sha256: str, timeout: float = 10.0) -> bytes:
-    """The bytes at `url`, or an error: OSError (network), ChecksumError (wrong bytes)."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        data = response.read()
-    got = sha256_of(data)
-    if got != sha256:
-        raise ChecksumError(f"sha256 {got[:12]}... does not match the expected {sha256[:12]}...")
-    return data
+def _read_cached(path: pathlib.Path, sha256: str) -> tuple[bytes | None, str]:
+    """(the cached bytes if the file is there and intact, else None; what was wrong with it, or "").
 
-
-def write_atomic(path: pathlib.Path, data: bytes) -> None:
-    """Write `data` to `path` so that `path` is either absent or complete, never half written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_cached(path: pathlib.Path, sha256: str) -> bytes | None:
-    """The cached bytes if the file exists and is intact; a corrupted file is removed."""
+    A corrupted file is removed; one that cannot be removed (a read-only folder) is left and said."""
     try:
         data = path.read_bytes()
     except OSError:
-        return None
+        return None, ""
     if sha256_of(data) == sha256:
-        return data
-    path.unlink(missing_ok=True)  # corrupted or from another version: fetch it again
-    return None
+        return data, ""
+    try:
+        path.unlink()  # corrupted or from another version: fetch it again
+    except OSError as err:
+        return None, f"the cached copy in {str(path.parent)!r} is corrupted and cannot be removed ({err.strerror})"
+    return None, f"the cached copy in {str(path.parent)!r} was corrupted"
+
+
+def _check_arguments(name, url, sha256, timeout, deadline, n_stories, size, cache_dir) -> None:
+    if not isinstance(n_stories, int) or isinstance(n_stories, bool) or n_stories < 1:
+        raise ValueError(f"n_stories must be an int >= 1 (the stories of the synthetic corpus), got {n_stories!r}")
+    if name not in KNOWN:
+        raise ValueError(f"name must be one of {list(KNOWN)}, got {name!r}")
+    for arg, value in (("timeout", timeout), ("deadline", deadline)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+            raise ValueError(f"{arg} must be a positive number of seconds, got {value!r}")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise ValueError(f"url must start with http:// or https://, got {url!r}")
+    if sha256 is not None and (not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256)):
+        raise ValueError(f"sha256 must be 64 hexadecimal digits (a SHA-256 checksum), got {sha256!r}")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise ValueError(f"size must be None or the file's size in bytes (an int >= 1), got {size!r}")
+    if cache_dir is not None and pathlib.Path(cache_dir).expanduser().is_file():
+        raise ValueError(f"cache_dir must be a folder, got the file {str(cache_dir)!r}")
+
+
+def _download(name, url, sha256, max_bytes, timeout, deadline, folders) -> tuple[bytes, pathlib.Path | None]:
+    """(the verified bytes, the file they were cached in or None); cached in the first folder that takes it."""
+    got = {}
+
+    def write(tmp: pathlib.Path) -> None:
+        got["started"] = True
+        with open(tmp, "wb") as f:
+            fetch(url, f, sha256, max_bytes, deadline, timeout)
+            f.flush()
+            os.fsync(f.fileno())
+        got["data"] = tmp.read_bytes()
+
+    for folder in folders:
+        path = folder / REGISTRY[name].filename
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, write)
+            return got["data"], path
+        except OSError:
+            if "data" in got:  # downloaded, but the rename failed (a full disk): use it uncached
+                return got["data"], None
+            if got.get("started"):
+                raise  # the download itself failed
+    out = io.BytesIO()  # no folder takes a file: keep it in memory (it is capped at max_bytes)
+    fetch(url, out, sha256, max_bytes, deadline, timeout)
+    return out.getvalue(), None
 
 
 def load_corpus(name: str = "tinyshakespeare", cache_dir: str | os.PathLike | None = None,
                 url: str | None = None, sha256: str | None = None, timeout: float = 10.0,
-                n_stories: int = 2000, verbose: bool = True) -> Corpus:
+                n_stories: int = 2000, verbose: bool = True, size: int | None = None,
+                deadline: float = 300.0) -> Corpus:
     """Load a corpus by name: "tinyshakespeare" (downloaded once, then cached) or "synthetic".
 
-    `url` and `sha256` override the registry entry (a mirror, or a local server in tests). When the
-    download fails for any reason, one line is printed (if `verbose`) and the synthetic corpus of
+    `url`, `sha256` and `size` (bytes) override the registry entry (a mirror, or a local server in tests).
+    `timeout`: seconds one network operation may wait; `deadline`: seconds for the whole download. When
+    the download fails for any reason, one line is printed (if `verbose`) and the synthetic corpus of
     `n_stories` stories is returned (name "synthetic", source "synthetic fallback"); nothing is cached.
     """
+    _check_arguments(name, url, sha256, timeout, deadline, n_stories, size, cache_dir)
     if name == "synthetic":
         return Corpus("synthetic", synthetic_corpus(n_stories), "synthetic")
-    if name not in REGISTRY:
-        raise ValueError(f"name must be one of {list(KNOWN)}, got {name!r}")
-    if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     remote = REGISTRY[name]
     url, sha256 = url or remote.url, (sha256 or remote.sha256).lower()
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"url must start with http:// or https://, got {url!r}")
-    path = cache_folder(cache_dir) / remote.filename
-
-    data = _read_cached(path, sha256)
-    if data is not None:
-        return Corpus(name, data.decode("utf-8"), "cache", str(path))
+    folders = cache_folders(cache_dir)
+    data, problem = _read_cached(folders[0] / remote.filename, sha256)  # removes a corrupted copy if it can
+    path = folders[0] / remote.filename
+    for folder in folders[1:] if data is None else []:  # a copy made while the first folder was read-only
+        with contextlib.suppress(OSError):
+            if sha256_of(candidate := (folder / remote.filename).read_bytes()) == sha256:
+                data, path = candidate, folder / remote.filename
+                break
     try:
-        data = download(url, sha256, timeout)
+        if data is not None:
+            text, source = _text(data), "cache"
+        else:
+            data, path = _download(name, url, sha256, size or remote.size or 2**30, timeout, deadline, folders)
+            text, source = _text(data), "download"
     except (OSError, ChecksumError, http.client.HTTPException) as err:  # offline, timeout, bad bytes
         if verbose:
             reason = " ".join(str(getattr(err, "reason", err)).split()) or type(err).__name__
-            print(f"Could not download {name!r} ({reason}): using the synthetic story corpus instead.")
+            lead = f"{problem[0].upper()}{problem[1:]}; could not" if problem else "Could not"
+            print(f"{lead} download {name!r} ({reason}): using the synthetic story corpus instead.")
         return Corpus("synthetic", synthetic_corpus(n_stories), "synthetic fallback")
+    if problem and verbose:
+        done = "using the intact copy" if source == "cache" else "downloaded a fresh copy"
+        where = f"in {str(path.parent)!r}" if path is not None else "(kept in memory: no folder could hold it)"
+        print(f"{problem[0].upper()}{problem[1:]}: {done} {where}.")
+    return Corpus(name, text, source, None if path is None else str(path))
+
+
+def _text(data: bytes) -> str:
     try:
-        write_atomic(path, data)
-    except OSError:  # a read-only or full disk must not stop the lesson: use the text uncached
-        return Corpus(name, data.decode("utf-8"), "download")
-    return Corpus(name, data.decode("utf-8"), "download", str(path))
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DownloadError(f"the file is not UTF-8 text (byte {err.start})") from None

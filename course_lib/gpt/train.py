@@ -50,8 +50,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    for name in ("checkpoint_every", "seed"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
     if args.corpus and not os.path.isfile(args.corpus):
         parser.error(f"--corpus {args.corpus!r} is not a file")
+    if args.checkpoint_every and not args.out:
+        parser.error("--checkpoint-every needs --out (the checkpoint file to write); without it nothing is saved")
+    if args.out is not None and (not args.out or os.path.isdir(args.out)):
+        parser.error(f"--out {args.out!r} must be a file, not a folder: e.g. --out {os.path.join(args.out, 'gpt.pt')}")
     return args
 
 

@@ -11,12 +11,14 @@ function of i alone for exact resuming. Pass `callback=course_lib.plots.training
 live loss plot in a notebook. Modules: config (TrainConfig), schedule (lr_at), loop (train),
 history (History), checkpoint (save/load), perf (precision, fused AdamW, compile, MFU), distributed
 (torchrun and DDP: see its docstring for the multi-GPU and multi-node command lines), interrupt
-(the stop button). Deliberately left out: data loading and model code.
+(the stop button, SIGTERM), guard (nothing lost: the checkpoint location checked and locked before
+training, failed saves reported). Deliberately left out: data loading and model code.
 """
 
-from .checkpoint import get_rng_states, load_checkpoint, save_checkpoint, set_rng_states
+from .checkpoint import CheckpointError, get_rng_states, load_checkpoint, save_checkpoint, set_rng_states
 from .config import TrainConfig
 from .distributed import DistInfo, init_distributed
+from .guard import CheckpointInUseError
 from .history import History
 from .loop import train
 from .perf import GPU_PEAK_FLOPS, measure_peak_flops, peak_flops, resolve_precision
@@ -24,4 +26,4 @@ from .schedule import lr_at
 
 __all__ = ["TrainConfig", "train", "History", "lr_at", "save_checkpoint", "load_checkpoint",
            "get_rng_states", "set_rng_states", "measure_peak_flops", "peak_flops", "resolve_precision",
-           "GPU_PEAK_FLOPS", "DistInfo", "init_distributed"]
+           "GPU_PEAK_FLOPS", "DistInfo", "init_distributed", "CheckpointError", "CheckpointInUseError"]

@@ -5,7 +5,9 @@ to save or load a trained model). A checkpoint is a dict of tensors and plain py
 pickled classes), so `torch.load(weights_only=True)` can read it without running any code from the
 file. It holds the model and optimizer states, the gradient scaler, the step, the History, the
 TrainConfig, the random-number-generator states (python, numpy, torch CPU and CUDA; one set per
-process) and an `extra` dict for anything else plain (e.g. the model's config as a dict).
+process) and an `extra` dict for anything else plain (e.g. the model's config as a dict). Writes go
+through course_lib.util.atomic_write; a file that cannot be read (truncated, corrupted, pickled objects)
+gets one CheckpointError naming the path and what is wrong, never advice to drop weights_only.
 Deliberately left out: sharded checkpoints and keeping the last N files.
 """
 
@@ -14,12 +16,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import pickle
 import random
-import tempfile
+import zipfile
 
 import numpy as np
 import torch
 from torch import nn
+
+from course_lib.util import atomic_write
 
 from .history import History
 
@@ -81,7 +86,7 @@ def save_checkpoint(path, model: nn.Module, optimizer=None, scaler=None, step: i
     even if the save is interrupted (Ctrl-C, a full disk, a crash). `rng_states`: a dict from
     get_rng_states or a list of them (one per process); default: this process's current states.
     """
-    path = pathlib.Path(path)
+    path = checkpoint_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if rng_states is None:
         rng_states = get_rng_states()
@@ -96,18 +101,39 @@ def save_checkpoint(path, model: nn.Module, optimizer=None, scaler=None, step: i
         "rng": rng_states if isinstance(rng_states, list) else [rng_states],
         "extra": to_plain(extra or {}),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # also KeyboardInterrupt: never leave a half-written file behind
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda tmp: _write(state, tmp))
     return path
+
+
+class _RecordingFile:
+    """A file whose first write error is kept: torch.save reports a full disk as a vague RuntimeError."""
+
+    def __init__(self, f):
+        self.f, self.error = f, None
+
+    def write(self, data) -> int:
+        try:
+            return self.f.write(data)
+        except OSError as err:
+            self.error = self.error or err
+            raise
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
+def _write(state: dict, tmp: pathlib.Path) -> None:
+    """torch.save to tmp, flushed to the disk; an OSError (disk full, file too large) raised as such."""
+    with open(tmp, "wb") as f:
+        out = _RecordingFile(f)
+        try:
+            torch.save(state, out)
+        except RuntimeError as err:
+            if out.error is not None:
+                raise out.error from err
+            raise
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def check_compatible(model: nn.Module, state: dict, source: str = "the checkpoint") -> None:
@@ -129,6 +155,48 @@ def check_compatible(model: nn.Module, state: dict, source: str = "the checkpoin
                            "(delete the file or choose another checkpoint_path).")
 
 
+class CheckpointError(ValueError):
+    """A file that cannot be read as a checkpoint: truncated, corrupted, or holding pickled Python objects."""
+
+
+def checkpoint_file(path, must_exist: bool = False, name: str = "path", what: str = "checkpoint") -> pathlib.Path:
+    """path as a Path, if it names a file (an existing one if must_exist), not a folder."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise TypeError(f"{name} must be a file path (str or pathlib.Path), got {path!r:.80}")
+    path = pathlib.Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.pt"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise IsADirectoryError(f"{name} {str(path)!r} is a folder, not a {what} file{hint}: give the file, "
+                                f"e.g. {str(path / (inside[0] if inside else 'model.pt'))!r}")
+    if must_exist and not path.is_file():
+        raise FileNotFoundError(f"no {what} at {str(path)!r}")
+    return path
+
+
+def read_file(path: pathlib.Path, map_location="cpu", what: str = "checkpoint"):
+    """torch.load(path, weights_only=True), with one clear CheckpointError for a file it cannot read."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch.load reports a damaged file in a dozen ways (OSError 22, KeyError, ...)
+        size = path.stat().st_size
+        if isinstance(err, PermissionError):
+            why = "it cannot be read (permission denied)"
+        elif isinstance(err, pickle.UnpicklingError) and zipfile.is_zipfile(path) and "GLOBAL" in str(err):
+            found = str(err).split("GLOBAL", 1)[1].split()[0]
+            why = (f"it holds pickled Python objects ({found}) besides tensors and plain values, which "
+                   "weights_only=True refuses to load because unpickling them could run any code")
+        elif size == 0:
+            why = "it is empty (0 bytes)"
+        elif not zipfile.is_zipfile(path):
+            why = f"it is not a zip archive as torch.save writes ({size:,} bytes): truncated, corrupted or another file"
+        else:
+            first = (str(err).strip().split(". ") or [""])[0][:120]
+            why = f"its contents are damaged ({size:,} bytes; torch.load said: {type(err).__name__}: {first})"
+        raise CheckpointError(f"{str(path)!r} is not a readable {what}: {why}. Use another copy or an "
+                              f"earlier {what}, or move the file away to start afresh.") from None
+
+
 def load_checkpoint(path, model: nn.Module | None = None, optimizer=None, scaler=None,
                     map_location="cpu") -> dict:
     """Read a checkpoint with torch.load(weights_only=True); load the states into what is given.
@@ -137,10 +205,8 @@ def load_checkpoint(path, model: nn.Module | None = None, optimizer=None, scaler
     'config' and 'extra' (plain dicts), 'rng' (restore with set_rng_states(ckpt['rng'][0])).
     A model built with a different config raises a ValueError naming the mismatched parameters.
     """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {str(path)!r}")
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    path = checkpoint_file(path, must_exist=True)
+    ckpt = read_file(path, map_location)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not a checkpoint written by save_checkpoint ({FORMAT})")
     if model is not None:

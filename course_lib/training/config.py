@@ -6,6 +6,7 @@ Deliberately left out: anything about the model or the data; those belong to the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -21,7 +22,8 @@ class TrainConfig:
     validation loss over `eval_steps` batches. `precision="auto"` picks bf16 on GPUs that support it,
     fp16 with a gradient scaler on older GPUs, fp32 on CPU and Apple MPS. `compile="auto"` turns
     torch.compile on for CUDA only. With `checkpoint_path` a checkpoint is written every
-    `checkpoint_every` steps (0: only at the end or when stopped) and an existing one is resumed.
+    `checkpoint_every` steps (0: only at the end or when stopped) and an existing one is resumed;
+    checkpoint_every without a checkpoint_path is an error (it would never save).
     """
 
     max_steps: int = 1000
@@ -36,7 +38,7 @@ class TrainConfig:
     log_every: int = 10
     precision: str = "auto"
     compile: bool | str = "auto"
-    checkpoint_path: str | None = None
+    checkpoint_path: str | os.PathLike | None = None  # stored as a str
     checkpoint_every: int = 0
     seed: int = 0
     grad_accum_steps: int = 1
@@ -67,10 +69,15 @@ class TrainConfig:
         need(is_int(self.log_every) and self.log_every >= 1, "log_every", "an int >= 1")
         need(self.precision in PRECISIONS, "precision", f"one of {PRECISIONS}")
         need(self.compile in (True, False, "auto"), "compile", 'True, False or "auto"')
-        need(self.checkpoint_path is None or isinstance(self.checkpoint_path, str), "checkpoint_path",
-             "None or a file path (str)")
+        path = self.checkpoint_path
+        need(path is None or (isinstance(path, (str, os.PathLike)) and not isinstance(path, bytes)
+                              and os.fspath(path) != ""), "checkpoint_path", "None or a file path (str or pathlib.Path)")
+        if path is not None:
+            object.__setattr__(self, "checkpoint_path", os.fspath(path))
         need(is_int(self.checkpoint_every) and self.checkpoint_every >= 0, "checkpoint_every",
              "an int >= 0 (0: only at the end)")
+        need(path is not None or self.checkpoint_every == 0, "checkpoint_every",
+             "0 without a checkpoint_path (nothing would ever be saved): give checkpoint_path='run.pt' as well")
         need(is_int(self.seed) and self.seed >= 0, "seed", "an int >= 0")
         need(is_int(self.grad_accum_steps) and self.grad_accum_steps >= 1, "grad_accum_steps", "an int >= 1")
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))

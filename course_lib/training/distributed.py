@@ -73,11 +73,18 @@ def init_distributed() -> DistInfo:
     return DistInfo(rank, local_rank, world_size, started_here=True)
 
 
+def process_rank() -> int:
+    """This process's rank before (or after) joining the process group: 0 when there is one process."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return int(os.environ.get("RANK", "0"))
+
+
 def pick_train_device(info: DistInfo, device=None) -> torch.device:
     """This process's device: its own GPU under torchrun; otherwise `device` or the best one here."""
     if info.enabled:
         return torch.device("cuda", info.local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    return torch.device(device) if device is not None else pick_device()
+    return pick_device(device)
 
 
 def all_reduce_sum(values: list[float], info: DistInfo, device: torch.device) -> list[float]:

@@ -10,7 +10,8 @@ Tokens (for tokens/s and MFU) are the elements of each batch's first tensor, e.g
 One step (`Run.train_step`): forward under autocast, backward (through a gradient scaler for fp16),
 clip the gradient norm, AdamW step with the scheduled learning rate. For speed nothing waits for the
 device except at log steps: the losses stay tensors until then. The first Ctrl-C (the stop button in a
-notebook) stops after the current step and returns the model and its History.
+notebook) or SIGTERM stops after the current step and returns the model and its History; with a
+checkpoint_path the location is checked and locked before the first step (guard.py).
 Deliberately left out: data loaders, early-stopping rules, EMA weights, more than one optimizer.
 """
 
@@ -27,17 +28,19 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.runtime import set_seed
+from course_lib.util import evaluating
 
 from .checkpoint import get_rng_states, load_checkpoint, save_checkpoint, set_rng_states, unwrap
 from .config import TrainConfig
 from .distributed import (all_reduce_sum, any_process, cleanup_distributed, gather_objects, init_distributed,
-                          pick_train_device)
+                          pick_train_device, process_rank)
+from .guard import CheckpointGuard
 from .history import History
 from .interrupt import StopButton
 from .perf import (autocast_context, compile_decision, default_flops_per_token, make_optimizer, make_scaler,
                    peak_flops, resolve_precision)
 from .schedule import lr_at
-from .step import LossModule, check_loss, fetch, model_loss
+from .step import LossModule, check_arguments, check_loss, fetch
 
 
 def train(model: nn.Module, get_batch: Callable, config: TrainConfig | None = None, *,
@@ -55,33 +58,31 @@ def train(model: nn.Module, get_batch: Callable, config: TrainConfig | None = No
     callback(history): called after each evaluation on the main process; returning True stops.
     verbose: show the progress bar and print a line at the start and at the end.
     """
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    if not callable(get_batch):
-        raise TypeError(f"get_batch must be a function get_batch(split, index), got {type(get_batch).__name__}")
-    if loss_fn is None:
-        if not callable(getattr(model, "loss", None)):
-            raise TypeError(f"{type(model).__name__} has no .loss(*batch) method: "
-                            "pass loss_fn=lambda model, batch: ... returning the mean loss")
-        loss_fn = model_loss
-    run = Run(unwrap(model), get_batch, config, loss_fn, eval_fn, device, flops_per_token, callback, verbose)
+    config, loss_fn = check_arguments(model, get_batch, config, loss_fn, eval_fn, callback, flops_per_token)
+    # Nothing lost: before anything else, the checkpoint location is checked and locked (guard.py).
+    guard = CheckpointGuard(config.checkpoint_path, main=process_rank() == 0, verbose=verbose)
+    guard.open(needed_bytes=3 * sum(p.numel() * p.element_size() for p in model.parameters()))
     try:
-        if resume_from is None and config.checkpoint_path and os.path.exists(config.checkpoint_path):
-            resume_from = config.checkpoint_path
-        if resume_from is not None:
-            run.resume(resume_from)
-        return run.loop()
+        run = Run(unwrap(model), get_batch, config, loss_fn, eval_fn, device, flops_per_token, callback, verbose,
+                  guard)
+        try:
+            if resume_from is None and config.checkpoint_path and os.path.exists(config.checkpoint_path):
+                resume_from = config.checkpoint_path
+            if resume_from is not None:
+                run.resume(resume_from)
+            return run.loop()
+        finally:
+            cleanup_distributed(run.dist)
     finally:
-        cleanup_distributed(run.dist)
+        guard.close()
 
 
 class Run:
     """The state of one training run: model, optimizer, step counter, history, and how to advance them."""
 
-    def __init__(self, model, get_batch, config, loss_fn, eval_fn, device, flops_per_token, callback, verbose):
+    def __init__(self, model, get_batch, config, loss_fn, eval_fn, device, flops_per_token, callback, verbose, guard):
         self.model, self.get_batch, self.config = model, get_batch, config
-        self.eval_fn, self.callback = eval_fn, callback
+        self.eval_fn, self.callback, self.guard = eval_fn, callback, guard
         # Where: one process, or one of many under torchrun (then this process's GPU, or the CPU).
         self.dist = init_distributed()
         self.main = self.dist.is_main
@@ -125,6 +126,9 @@ class Run:
         set_rng_states(ckpt["rng"][self.dist.rank % len(ckpt["rng"])])
         self.pending = [torch.tensor(v, device=self.device) for v in ckpt["extra"].get("pending_losses", [])]
         self.pending_tokens = ckpt["extra"].get("pending_tokens", 0)
+        if self.config.checkpoint_path and os.path.exists(self.config.checkpoint_path) and \
+                os.path.samefile(path, self.config.checkpoint_path):
+            self.guard.saved_step = self.history.step
         self.say(f"resumed from {path} at step {self.history.step}")
 
     def train_step(self, step: int) -> float:
@@ -187,21 +191,17 @@ class Run:
         """Validation loss (and eval_fn's metrics) at this step; True if the callback asks to stop."""
         cfg, h, world = self.config, self.history, self.dist.world_size
         start = time.perf_counter()
-        self.model.eval()  # dropout off
-        try:
-            with torch.no_grad():
-                if cfg.eval_steps:
-                    total = torch.zeros((), device=self.device)
-                    for i in range(cfg.eval_steps):
-                        batch = fetch(self.get_batch, "val", i * world + self.dist.rank, self.device)
-                        with self.autocast:
-                            total += check_loss(self.eval_forward(*batch), need_grad=False).float()
-                    val = all_reduce_sum([total.item()], self.dist, self.device)[0] / (cfg.eval_steps * world)
-                    h.val_loss.append(val)
-                    self.postfix["val"] = f"{val:.4f}"
-                metrics = self.eval_fn(self.model) if (self.eval_fn is not None and self.main) else {}
-        finally:
-            self.model.train()
+        with evaluating(self.model), torch.no_grad():  # dropout off; back in training mode afterwards
+            if cfg.eval_steps:
+                total = torch.zeros((), device=self.device)
+                for i in range(cfg.eval_steps):
+                    batch = fetch(self.get_batch, "val", i * world + self.dist.rank, self.device)
+                    with self.autocast:
+                        total += check_loss(self.eval_forward(*batch), need_grad=False).float()
+                val = all_reduce_sum([total.item()], self.dist, self.device)[0] / (cfg.eval_steps * world)
+                h.val_loss.append(val)
+                self.postfix["val"] = f"{val:.4f}"
+            metrics = self.eval_fn(self.model) if (self.eval_fn is not None and self.main) else {}
         if not isinstance(metrics, dict):
             raise TypeError(f"eval_fn(model) must return a dict such as {{'bleu': 91.5}}, got {metrics!r}")
         for name, value in metrics.items():
@@ -213,19 +213,20 @@ class Run:
         return any_process(stop, self.dist, self.device)
 
     def save(self, step: int) -> None:
-        """Write the checkpoint (rank 0), with every process's generator states."""
+        """Write the checkpoint (rank 0), with every process's generator states; a failed write is reported."""
         rng = gather_objects(get_rng_states(), self.dist)
-        if self.main:
+        if self.main and self.guard.saved_step != step:
             saved = dataclasses.replace(self.history, step=step, elapsed=self.clock())
             extra = {"pending_losses": [float(x) for x in self.pending], "pending_tokens": self.pending_tokens}
-            save_checkpoint(self.config.checkpoint_path, self.model, self.optimizer, self.scaler, step, saved,
-                            self.config, rng, extra)
+            self.guard.save(step, lambda: save_checkpoint(self.config.checkpoint_path, self.model, self.optimizer,
+                                                          self.scaler, step, saved, self.config, rng, extra),
+                            self.button)
 
     def loop(self) -> History:
         """Steps until max_steps, the stop button or the callback; logs, evaluates, saves on schedule."""
         cfg, h = self.config, self.history
-        step = start = h.step
-        evaluating = bool(cfg.eval_steps or self.eval_fn)
+        step = h.step
+        evaluates = bool(cfg.eval_steps or self.eval_fn)
         self.say(f"training {sum(p.numel() for p in self.params):,} parameters on {self.device}"
                  + (f" x {self.dist.world_size} processes" if self.dist.enabled else "")
                  + f" | {self.precision} | compile {'on' if self.compiled else 'off'} | steps {step}->{cfg.max_steps}")
@@ -233,11 +234,11 @@ class Run:
                         dynamic_ncols=True)
         self.postfix = {}  # what the progress bar shows after the counts
         self.t_start = self.t_log = time.perf_counter()
-        stopped = None  # why the loop ended early: "stop button", "interrupted" or "callback"
+        stopped = None  # why the loop ended early: "stop button", "SIGTERM", "interrupted" or "callback"
         try:
-            with StopButton(enabled=not self.dist.enabled) as button:
+            with StopButton(enabled=not self.dist.enabled) as self.button:
                 try:
-                    if step == 0 and not h.val_steps and evaluating and self.evaluate(step):
+                    if step == 0 and not h.val_steps and evaluates and self.evaluate(step):
                         stopped = "callback"  # the untrained model is evaluated too
                     while step < cfg.max_steps and stopped is None:
                         lr = self.train_step(step)
@@ -246,27 +247,30 @@ class Run:
                         last = step == cfg.max_steps
                         if step % cfg.log_every == 0 or last:
                             self.log(step, lr)
-                        if (step % cfg.eval_every == 0 or last) and evaluating and self.evaluate(step):
+                        if (step % cfg.eval_every == 0 or last) and evaluates and self.evaluate(step):
                             stopped = "callback"
                         if cfg.checkpoint_path and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                             self.save(step)
-                        if button.pressed:
-                            stopped = "stop button"
+                        if self.button.pressed:
+                            stopped = self.button.reason
+                    self.button.hold()  # the run is ending: a signal from here on waits for the final save
                 except KeyboardInterrupt:  # a second Ctrl-C, or one outside the main thread: stop now
+                    self.button.hold()
                     self.optimizer.zero_grad(set_to_none=True)
                     stopped = "interrupted"
-                h.step, h.interrupted = step, stopped in ("stop button", "interrupted")
-                if cfg.checkpoint_path and step > start and not (stopped == "interrupted" and self.dist.enabled):
-                    self.save(step)
+                h.step, h.interrupted = step, stopped not in (None, "callback")
+                if cfg.checkpoint_path and not (stopped == "interrupted" and self.dist.enabled):
+                    self.save(step)  # unless the file already holds this step
         finally:
             self.bar.close()
             h.elapsed = self.clock()
+        note = self.guard.note()
         if h.interrupted:
-            self.say(f"stopped at step {step} of {cfg.max_steps}; the model and its history are kept"
-                     + (" (train again with the same checkpoint_path to continue)" if cfg.checkpoint_path else "")
-                     + f": {h.summary()}")
+            again = " (train again with the same checkpoint_path to continue)" if self.guard.saved_step else ""
+            self.say(f"stopped at step {step} of {cfg.max_steps} ({stopped}); the model and its history are kept"
+                     + again + f": {h.summary()}{note}")
             if self.callback is not None and self.main:
                 self.callback(h)  # e.g. the live plot draws the last points
         else:
-            self.say(h.summary())
+            self.say(h.summary() + note)
         return h

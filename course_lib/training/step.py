@@ -1,4 +1,4 @@
-"""The pieces of one training step: fetching a batch, the model's loss, checking it.
+"""The pieces of one training step: fetching a batch, the model's loss, checking it (and train's arguments).
 
 Used by 08_encoder_decoder, 09_bert_pretraining and 10_gpt_pretraining (through `train`).
 `LossModule` puts the model and its loss function behind one forward() that returns the loss: that
@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+
+from .config import TrainConfig
 
 
 def model_loss(model: nn.Module, batch: tuple):
@@ -48,3 +50,27 @@ def check_loss(loss, need_grad: bool = True):
     if need_grad and not loss.requires_grad:
         raise ValueError("the loss does not require grad: was it computed under torch.no_grad() or detached?")
     return loss
+
+
+def check_arguments(model, get_batch, config, loss_fn, eval_fn, callback, flops_per_token):
+    """train's arguments checked before anything starts: (config, loss_fn), the defaults filled in."""
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(get_batch):
+        raise TypeError(f"get_batch must be a function get_batch(split, index), got {type(get_batch).__name__}")
+    for name, fn in (("loss_fn", loss_fn), ("eval_fn", eval_fn), ("callback", callback)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a function (or None), got {type(fn).__name__}")
+    number = isinstance(flops_per_token, (int, float)) and not isinstance(flops_per_token, bool)
+    if not (flops_per_token is None or callable(flops_per_token) or (number and flops_per_token > 0)):
+        raise ValueError(f"flops_per_token must be a number > 0, a function of the model or None, "
+                         f"got {flops_per_token!r}")
+    if loss_fn is None:
+        if not callable(getattr(model, "loss", None)):
+            raise TypeError(f"{type(model).__name__} has no .loss(*batch) method: "
+                            "pass loss_fn=lambda model, batch: ... returning the mean loss")
+        loss_fn = model_loss
+    return config, loss_fn

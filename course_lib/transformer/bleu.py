@@ -98,7 +98,7 @@ def _references(references, n_hyp: int) -> list[list[str]]:
                          f"{len(references)} references")
     out = []
     for i, r in enumerate(references):
-        refs = [r] if isinstance(r, str) else list(r)
+        refs = [r] if isinstance(r, str) else list(r) if isinstance(r, (list, tuple)) else None
         if not refs or not all(isinstance(x, str) for x in refs):
             raise TypeError(f"references[{i}] must be a str or a non-empty list of str, got {r!r:.60}")
         out.append(refs)
@@ -112,8 +112,15 @@ def corpus_bleu(hypotheses: list[str], references, smooth: str = "exp", lowercas
         raise TypeError(f"hypotheses must be a list of str, got {type(hypotheses).__name__}")
     if not hypotheses:
         raise ValueError("hypotheses must not be empty")
+    for i, h in enumerate(hypotheses):
+        if not isinstance(h, str):
+            hint = " (join a list of tokens with ' '.join first)" if isinstance(h, (list, tuple)) else ""
+            raise TypeError(f"hypotheses[{i}] must be a str (one translated sentence), got "
+                            f"{type(h).__name__} {h!r:.60}{hint}")
     if smooth not in SMOOTHING:
         raise ValueError(f"smooth must be one of {SMOOTHING}, got {smooth!r}")
+    if not isinstance(lowercase, bool):
+        raise TypeError(f"lowercase must be True or False, got {lowercase!r}")
     refs_per_hyp = _references(references, len(hypotheses))
     prep = (lambda s: tokenize_13a(s.lower())) if lowercase else tokenize_13a
     matches, totals, hyp_len, ref_len = [0] * MAX_ORDER, [0] * MAX_ORDER, 0, 0

@@ -12,18 +12,18 @@ detokenising case or spacing beyond what WordTokenizer.decode does.
 
 from __future__ import annotations
 
-import os
 import pathlib
-import tempfile
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from course_lib.tokenization import UNK_ID, WordTokenizer
+from course_lib.training.checkpoint import checkpoint_file, read_file
+from course_lib.util import atomic_write, evaluating
 
 from .config import TransformerConfig
-from .decoding import beam_search, evaluating, greedy_decode
+from .decoding import beam_search, greedy_decode
 from .model import Attentions, EncoderDecoder
 
 FORMAT = "course_lib.transformer/1"
@@ -47,6 +47,10 @@ def target_ids(text: str, tokenizer, config: TransformerConfig) -> list[int]:
     return [config.decoder_start_id] + tokenizer.encode(text) + [config.eos_id]
 
 
+def _positive_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 1
+
+
 def pad(sequences: list[list[int]], pad_id: int) -> Tensor:
     """A (B, T_max) LongTensor of the sequences, padded with pad_id at the end."""
     if not sequences:
@@ -57,12 +61,22 @@ def pad(sequences: list[list[int]], pad_id: int) -> Tensor:
 
 def encode_pairs(pairs: list[tuple[str, str]], src_tokenizer, tgt_tokenizer, config: TransformerConfig,
                  ) -> tuple[list[list[int]], list[list[int]]]:
-    """(source ids, target ids) of every pair that fits max_len; pairs too long are dropped."""
-    src, tgt = [], []
-    for en, es in pairs:
+    """(source ids, target ids) of every pair that fits max_len; pairs too long are dropped (all: an error)."""
+    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__iter__"):
+        raise TypeError(f"pairs must be a list of (source, target) sentence pairs, got {type(pairs).__name__}")
+    src, tgt, shortest, n = [], [], None, 0
+    for n, pair in enumerate(pairs, 1):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            raise TypeError(f"pairs[{n - 1}] must be a (source, target) pair of str, got {pair!r:.80}")
+        en, es = pair
         s, t = src_tokenizer.encode(en) + [config.eos_id], target_ids(es, tgt_tokenizer, config)
+        need = max(len(s), len(t) - 1)
+        shortest = need if shortest is None else min(shortest, need)
         if len(s) <= config.max_len and len(t) - 1 <= config.max_len:
             src.append(s), tgt.append(t)
+    if not src:
+        why = f"all {n} are longer (the shortest needs {shortest} tokens)" if n else "it is empty"
+        raise ValueError(f"pairs must hold at least one pair that fits max_len={config.max_len} tokens: {why}")
     return src, tgt
 
 
@@ -103,6 +117,12 @@ class Translation:
 def translate(model: EncoderDecoder, src_tokenizer, tgt_tokenizer, text: str, beam_size: int = 1,
               length_penalty: float = 1.0, max_len: int | None = None, need_weights: bool = False) -> Translation:
     """Translate one sentence (greedy when beam_size=1, else beam search); attention if need_weights."""
+    if not _positive_int(beam_size):
+        raise ValueError(f"beam_size must be a positive int (1: greedy), got {beam_size!r}")
+    if max_len is not None and not _positive_int(max_len):
+        raise ValueError(f"max_len must be None or a positive int (the most tokens to produce), got {max_len!r}")
+    if not isinstance(length_penalty, (int, float)) or isinstance(length_penalty, bool) or length_penalty < 0:
+        raise ValueError(f"length_penalty must be a number >= 0, got {length_penalty!r}")
     _check_sizes(model, src_tokenizer, tgt_tokenizer)
     c = model.config
     ids = source_ids(text, src_tokenizer, c)
@@ -127,6 +147,10 @@ def translate(model: EncoderDecoder, src_tokenizer, tgt_tokenizer, text: str, be
 def translate_batch(model: EncoderDecoder, src_tokenizer, tgt_tokenizer, texts: list[str],
                     batch_size: int = 256) -> list[str]:
     """Greedy translations of many sentences, batched (for evaluation)."""
+    if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
+        raise TypeError(f"texts must be a list of sentences (use translate for one), got {type(texts).__name__}")
+    if not _positive_int(batch_size):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     _check_sizes(model, src_tokenizer, tgt_tokenizer)
     c, device, out = model.config, next(model.parameters()).device, []
     for start in range(0, len(texts), batch_size):
@@ -140,22 +164,13 @@ def save_translator(path, model: EncoderDecoder, src_tokenizer: WordTokenizer,
                     tgt_tokenizer: WordTokenizer) -> pathlib.Path:
     """Write config, weights and both vocabularies to one file, atomically (temporary file + os.replace)."""
     _check_sizes(model, src_tokenizer, tgt_tokenizer)
-    path = pathlib.Path(path)
+    path = checkpoint_file(path, what="saved translator")
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"format": FORMAT, "config": model.config.to_dict(),
              "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
              "src_tokens": list(src_tokenizer.tokens), "tgt_tokens": list(tgt_tokenizer.tokens),
              "lowercase": [getattr(src_tokenizer, "lowercase", True), getattr(tgt_tokenizer, "lowercase", True)]}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_translator(path, src_tokenizer=None, tgt_tokenizer=None, map_location="cpu"):
@@ -164,10 +179,8 @@ def load_translator(path, src_tokenizer=None, tgt_tokenizer=None, map_location="
     Tokenizers given must have exactly the saved vocabularies (else a ValueError says where they differ);
     tokenizers not given are rebuilt from the saved vocabularies.
     """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no saved translator at {str(path)!r}")
-    state = torch.load(path, map_location=map_location, weights_only=True)
+    path = checkpoint_file(path, must_exist=True, what="saved translator")
+    state = read_file(path, map_location, what="saved translator")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} was not written by save_translator ({FORMAT})")
     toks = []
