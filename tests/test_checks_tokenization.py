@@ -8,14 +8,17 @@ import pytest
 from course_lib.checks import RIGHT, WRONG
 from course_lib.checks.tokenization import (
     EXAMPLE_MERGES,
+    TOY_WORDPIECE_VOCAB,
     check_count_pairs,
     check_encode_with_merges,
     check_merge,
+    check_wordpiece,
     solution_count_pairs,
     solution_encode_with_merges,
     solution_merge,
+    solution_wordpiece,
 )
-from course_lib.tokenization import BPETokenizer, count_pairs, merge_pair
+from course_lib.tokenization import BPETokenizer, WordPieceTokenizer, count_pairs, merge_pair
 
 
 def stub(*args):
@@ -133,4 +136,56 @@ def _encode_backwards(text, merges):
 ])
 def test_encode_with_merges_hints(wrong, hint):
     result = check_encode_with_merges(wrong)
+    assert result.status == WRONG and hint in result.message, result.message
+
+
+def test_wordpiece_solution_is_right_and_matches_the_library():
+    assert check_wordpiece(solution_wordpiece).status == RIGHT
+    tok = WordPieceTokenizer(sorted(TOY_WORDPIECE_VOCAB))
+    for word in ("unaffable", "players", "huggable", "unable", "xyz", "playx", "hugs", "p"):
+        assert solution_wordpiece(word, TOY_WORDPIECE_VOCAB) == tok.tokenize_word(word)
+    assert tok.tokenize("Unaffable PLAYERS, huggable!") == ["un", "##aff", "##able", "play", "##er", "##s",
+                                                             "[UNK]", "hug", "##gable", "[UNK]"]
+
+
+def _wp(longest=True, first="", later="##", whole_unk=True):
+    def cut(word, vocab):
+        pieces, start = [], 0
+        while start < len(word):
+            ends = range(len(word), start, -1) if longest else range(start + 1, len(word) + 1)
+            end = next((e for e in ends if (later if start else first) + word[start:e] in vocab), None)
+            if end is None:
+                return ["[UNK]"] if whole_unk else pieces + ["[UNK]"]
+            pieces.append((later if start else first) + word[start:end])
+            start = end
+        return pieces
+    return cut
+
+
+def _wp_partial_unk(word, vocab):  # replaces only the unmatched character by [UNK] and goes on
+    pieces, start = [], 0
+    while start < len(word):
+        for end in range(len(word), start, -1):
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                pieces.append(piece)
+                start = end
+                break
+        else:
+            pieces.append("[UNK]")
+            start += 1
+    return pieces
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_wp(longest=False), "LONGEST piece first"),
+    (_wp(later=""), "'##' + piece"),
+    (_wp(first="##"), "first piece of a word has no '##'"),
+    (_wp(whole_unk=False), "WHOLE word"),
+    (lambda word, vocab: [word], "should be"),
+    (lambda word, vocab: " ".join(_wp()(word, vocab)), "return a list"),
+    (_wp_partial_unk, "should be"),
+])
+def test_wordpiece_hints(wrong, hint):
+    result = check_wordpiece(wrong)
     assert result.status == WRONG and hint in result.message, result.message

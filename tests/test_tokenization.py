@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import random
 import string
 import time
@@ -17,7 +18,7 @@ import tiktoken
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_lib.plots.tokenization import plot_encode_steps, tokens_html
+from course_lib.plots.tokenization import plot_encode_steps, tokens_html, visible
 from course_lib.tokenization import (
     PATTERNS,
     SPECIAL_TOKENS,
@@ -26,6 +27,8 @@ from course_lib.tokenization import (
     CharTokenizer,
     WordTokenizer,
     count_pairs,
+    encode_chunk,
+    encode_chunk_naive,
     merge_pair,
 )
 from course_lib.widgets.tokenization import merge_stepper, token_explorer
@@ -291,6 +294,62 @@ def test_save_load_round_trip(tmp_path, bpe):
     assert back.special_tokens == bpe.special_tokens and back.encode(CORPUS) == bpe.encode(CORPUS)
 
 
+# ------------------------------------------------------------------ encoding one chunk: naive, fast, tiktoken
+
+def ranks_table(tokens: list[bytes], order: list[int]) -> dict[bytes, int]:
+    """Every single byte plus `tokens`, ranked in any order (not only in the order BPE would learn them)."""
+    table = [bytes([b]) for b in range(256)] + [t for t in dict.fromkeys(tokens) if len(t) > 1]
+    return {t: r for t, r in zip(table, sorted(range(len(table)), key=lambda k: order[k % len(order)] * 1000 + k))}
+
+
+def tiktoken_of(ranks: dict[bytes, int]) -> tiktoken.Encoding:
+    return tiktoken.Encoding(name="ranks", pat_str=WHOLE_TEXT, mergeable_ranks=ranks, special_tokens={})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(alphabet="abcx", min_size=2, max_size=5).map(str.encode), max_size=25),
+       st.lists(st.integers(0, 50), min_size=1, max_size=300), st.text(alphabet="aaabbcx", max_size=120))
+def test_fast_chunk_encoder_equals_naive_and_tiktoken_on_any_ranks(tokens, order, text):
+    ranks = ranks_table(tokens, order)
+    data = text.encode()
+    assert encode_chunk(data, ranks) == encode_chunk_naive(data, ranks) == tiktoken_of(ranks).encode_ordinary(text)
+
+
+def test_a_merge_that_makes_a_lower_rank_goes_first():
+    # "ab" is rank 500 but "xab" rank 5: after each "ab" merge the new pair (x, ab) must be merged at
+    # once, before the next "ab", exactly as the naive rule and tiktoken do
+    ranks = {bytes([b]): 1000 + b for b in range(256)} | {b"ab": 500, b"xab": 5, b"abx": 4, b"bx": 600}
+    for text in ["xab" * 50, "abxab" * 30 + "x", "xabab" * 20, "ab" * 40 + "x"]:
+        want = encode_chunk_naive(text.encode(), ranks)
+        assert encode_chunk(text.encode(), ranks) == want == tiktoken_of(ranks).encode_ordinary(text), text
+    # "aba" (rank 5) must take the "a" of the next "ab" before that "ab" (rank 500) is merged
+    overlap = {bytes([b]): 1000 + b for b in range(256)} | {b"ab": 500, b"aba": 5}
+    assert encode_chunk(b"ababab", overlap) == [5, 1000 + ord("b"), 500] == tiktoken_of(overlap).encode(
+        "ababab") == encode_chunk_naive(b"ababab", overlap)
+    del ranks[b"abx"]  # now every "ab" merge makes an "x ab" pair of lower rank
+    start = time.perf_counter()
+    assert encode_chunk(b"xab" * 70_000, ranks) == [5] * 70_000
+    assert time.perf_counter() - start < 10, "200 KB whose every merge makes a lower rank took too long"
+
+
+def test_a_long_chunk_without_spaces_is_fast():
+    rng = random.Random(0)
+    dna = "".join(rng.choice("ACGT") for _ in range(200_000))
+    tok = BPETokenizer.train(dna[:20_000], 256 + 7 + 200, pattern=None)
+    start = time.perf_counter()
+    ids = tok.encode(dna)
+    seconds = time.perf_counter() - start
+    assert ids == as_tiktoken(tok).encode_ordinary(dna)
+    assert seconds < 5, f"200,000 characters in one chunk took {seconds:.1f} s: encoding should be O(n log n)"
+    assert encode_chunk_naive(dna[:3000].encode(), tok.mergeable_ranks) == tok.encode(dna[:3000])
+
+
+def test_gpt4_pattern_is_tiktokens_cl100k():
+    openai_public = pytest.importorskip("tiktoken_ext.openai_public", reason="tiktoken's recipes hold the regex")
+    source = regex.search(r'"pat_str": r"""(.*?)"""', pathlib.Path(openai_public.__file__).read_text())
+    assert source is not None and source.group(1) == PATTERNS["gpt4"]
+
+
 # ------------------------------------------------------------------ bad input
 
 def test_bad_training_input():
@@ -336,6 +395,59 @@ def test_decode_out_of_range(tok):
     assert tok.decode([tok.vocab_size - 1]) is not None  # the last id is fine
 
 
+BAD_INPUTS = {  # what a student might pass, the error it must raise, and what the message must say
+    "char encode an int": (lambda: CharTokenizer.train("abc").encode(123), TypeError, "text must be a str, got int 123"),
+    "char tokenize None": (lambda: CharTokenizer.train("abc").tokenize(None), TypeError, "text must be a str, got NoneType"),
+    "word encode bytes": (lambda: WordTokenizer.train("a b").encode(b"a b"), TypeError, r"text must be a str, got bytes.*decode"),
+    "word train an int": (lambda: WordTokenizer.train(123), TypeError, "texts must be a str or a list of str, got int"),
+    "word train a non-str item": (lambda: WordTokenizer.train(["a b", 5]), TypeError, "each of texts must be a str, got int"),
+    "word min_freq True": (lambda: WordTokenizer.train("a b", min_freq=True), ValueError, "min_freq must be a positive int"),
+    "word tokens not a list": (lambda: WordTokenizer(7), TypeError, "tokens must be a list of strings, got int"),
+    "bpe decode a string": (lambda: BPE_GPT2.decode("hello"), TypeError, "ids must be a sequence of ints, got str"),
+    "bpe decode a str id": (lambda: BPE_GPT2.decode([104, "105"]), TypeError, r"ids must contain ints, got '105'"),
+    "bpe encode an int": (lambda: BPE_GPT2.encode(42), TypeError, "text must be a str, got int 42"),
+    "bpe encode_steps None": (lambda: BPE_GPT2.encode_steps(None), TypeError, "text must be a str, got NoneType"),
+    "bpe allowed_special int": (lambda: BPE_GPT2.encode("hi", allowed_special=5), TypeError,
+                                'allowed_special must be "all", a special token or a list of them, got int 5'),
+    "bpe specials as one string": (lambda: BPETokenizer.train("abc", 300, special_tokens="<eos>"), TypeError,
+                                   "special_tokens must be a list of strings"),
+    "bpe pattern a list": (lambda: BPETokenizer.train("abc", 300, pattern=["gpt2"]), TypeError,
+                           r"pattern must be None, one of \['gpt2', 'gpt4'\] or a regex string, got list"),
+    "bpe merges a list": (lambda: BPETokenizer([((97, 98), 256)]), TypeError, "merges must be a dict"),
+    "bpe token_to_id an int": (lambda: BPE_GPT2.token_to_id(5), TypeError, "tok must be a str or bytes, got int 5"),
+    "bpe id_to_token a str": (lambda: BPE_GPT2.id_to_token("5"), TypeError, "i must contain ints"),
+    "bpe ranks missing bytes": (lambda: BPETokenizer.from_ranks({b"a": 0}, None), ValueError,
+                                "mergeable_ranks must hold every single byte; 255 are missing"),
+    "bpe ranks with str keys": (lambda: BPETokenizer.from_ranks({"a": 0}, None), TypeError,
+                                r"mergeable_ranks must be a dict \{token bytes: id\}"),
+    "bpe ranks with clashing ids": (lambda: BPETokenizer.from_ranks({bytes([b]): b for b in range(256)}, None,
+                                                                    {"<eos>": 7}), ValueError, "must be distinct"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_gets_a_clear_error(name):
+    call, error, message = BAD_INPUTS[name]
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_save_into_a_missing_folder_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"path=.*nowhere.*the folder .* does not exist"):
+        BPE_GPT2.save(tmp_path / "nowhere" / "tok.json")
+    with pytest.raises(TypeError, match="path must be a str or a path, got int"):
+        BPE_GPT2.save(3)
+    assert os.listdir(tmp_path) == []
+
+
+def test_from_ranks_equals_the_trained_tokenizer(bpe):
+    again = BPETokenizer.from_ranks(bpe.mergeable_ranks, bpe.pattern, bpe.special_tokens)
+    assert again.merges is None and again.vocab_size == bpe.vocab_size and again.vocab == bpe.vocab
+    for text in VARIED + [CORPUS]:
+        assert again.encode(text, allowed_special="all") == bpe.encode(text, allowed_special="all")
+        assert again.decode(bpe.encode(text)) == text
+
+
 def test_load_bad_files(tmp_path, bpe):
     good = tmp_path / "good.json"
     bpe.save(good)
@@ -367,7 +479,7 @@ def test_a_chunk_that_is_a_token_is_taken_whole_like_tiktoken():
 
 def test_tokens_html_escapes_and_checks_lengths():
     out = tokens_html(["<b>", " x\n"], [3, 4])
-    assert "&lt;b&gt;" in out and "·x↵" in out and "<b>" not in out
+    assert "&lt;b&gt;" in out and visible(" x\n") in out and "<b>" not in out and visible(" x\n") != " x\n"
     with pytest.raises(ValueError, match="2 tokens but 1 ids"):
         tokens_html(["a", "b"], [1])
 

@@ -2,7 +2,8 @@
 
 Each check_* takes the student's function and returns a Result (see course_lib.checks): "not done yet"
 for an untouched stub, a specific hint for the usual mistakes, "correct" otherwise.
-Deliberately left out: checking speed (the exercises are about getting BPE's bookkeeping right).
+Deliberately left out: checking speed (the exercises are about getting the bookkeeping of BPE and
+WordPiece right).
 """
 
 from __future__ import annotations
@@ -115,3 +116,66 @@ def check_encode_with_merges(encode) -> None:
         require(got != backwards, "apply the merges in the order they were learned (first learned first): "
                                   "later merges build on earlier ones")
         require(False, f"encoding {text!r} should give {want}, got {got}")
+
+
+# ---------------------------------------------------------------- 4. cut one word into WordPiece pieces
+
+
+def solution_wordpiece(word: str, vocab: set[str]) -> list[str]:
+    """Longest match first, left to right; later pieces carry "##"; [UNK] if any part cannot be matched."""
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start:  # shrink from the right until the piece is in the vocabulary
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                break
+            end -= 1
+        if end == start:
+            return ["[UNK]"]  # nothing matches here: the whole word is unknown
+        pieces.append(piece)
+        start = end
+    return pieces
+
+
+TOY_WORDPIECE_VOCAB = {"[UNK]", "u", "un", "##n", "##a", "##f", "##aff", "##able", "##b", "##l", "##e",
+                       "play", "##ing", "##s", "p", "##lay", "##er", "hug", "##gable", "##g", "able", "aff"}
+
+
+def _cut(word, vocab, longest=True, first="", later="##", whole_unk=True) -> list[str]:
+    """WordPiece with the usual mistakes as switches (the right answer with the defaults)."""
+    pieces, start = [], 0
+    while start < len(word):
+        ends = range(len(word), start, -1) if longest else range(start + 1, len(word) + 1)
+        end = next((e for e in ends if (later if start else first) + word[start:e] in vocab), None)
+        if end is None:
+            return ["[UNK]"] if whole_unk else pieces + ["[UNK]"]
+        pieces.append((later if start else first) + word[start:end])
+        start = end
+    return pieces
+
+
+WORDPIECE_MISTAKES = (  # (how _cut goes wrong, the hint for it)
+    ({"longest": False}, ("take the LONGEST piece first: start with end = len(word) and shrink it "
+                         "('un' beats 'u', '##aff' beats '##a')")),
+    ({"later": ""}, ("a piece that continues a word is stored as '##' + piece: look it up (and return it) "
+                    "with the '##'")),
+    ({"first": "##"}, "the first piece of a word has no '##'; only the later ones do"),
+    ({"whole_unk": False}, "when some part cannot be matched, the WHOLE word becomes ['[UNK]'], not just that part"),
+)
+
+
+@exercise("cut a word into WordPiece pieces")
+def check_wordpiece(wordpiece) -> None:
+    for word in ("unaffable", "playing", "players", "hug", "huggable", "able", "unable", "xyz", "playx"):
+        got = wordpiece(word, set(TOY_WORDPIECE_VOCAB))
+        require(got is not None, "your function returns None: did you forget `return`?")
+        require(isinstance(got, (list, tuple)), f"return a list of pieces, got a {type(got).__name__}")
+        got = list(got)
+        want = solution_wordpiece(word, TOY_WORDPIECE_VOCAB)
+        if got == want:
+            continue
+
+        for mistake, hint in WORDPIECE_MISTAKES:
+            require(got != _cut(word, TOY_WORDPIECE_VOCAB, **mistake), hint)
+        require(False, f"wordpiece({word!r}) should be {want}, got {got}")

@@ -1,114 +1,57 @@
-"""Byte-level BPE (as in GPT-2) trained from scratch: fast training, tiktoken-exact encoding.
+"""Byte-level BPE (as in GPT-2) trained from scratch, or loaded from ranks: tiktoken-exact encoding.
 
-Taught in 01_tokenization; later notebooks tokenize their corpora with BPETokenizer.
-Deliberately left out: a compiled (fast) encoder and training on more text than fits in memory.
+Taught in 01_tokenization; later notebooks tokenize their corpora with BPETokenizer. Encoding one
+chunk lives in bpe_encode (the readable rule and an O(n log n) version); GPT-4's ranks in cl100k.
+Deliberately left out: a compiled encoder and training on more text than fits in memory.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import os
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
-from itertools import pairwise
 
 import regex
 
-from .words import SPECIAL_TOKENS, check_ids
+from course_lib.guards import describe
+
+from .bpe_encode import encode_chunk, lowest_pair
+from .bpe_train import learn_merges
+from .words import SPECIAL_TOKENS, check_ids, check_text
 
 # Pre-split patterns (the same in Python's `regex` and in tiktoken): merges never cross a match.
+# "gpt4" is GPT-4's (cl100k_base), exactly as tiktoken writes it.
 PATTERNS = {
     "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""",
-    "gpt4": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+    "gpt4": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
 }
 GPT2_PATTERN = PATTERNS["gpt2"]
 WHOLE_TEXT = r"[\s\S]+"  # pattern=None: no pre-split, the whole text is one chunk
 
 
-def count_pairs(ids: list[int], counts: dict | None = None, weight: int = 1) -> dict:
-    """How often each adjacent pair occurs in `ids` (overlaps count: [5, 5, 5] has (5, 5) twice)."""
-    counts = {} if counts is None else counts
-    for pair in pairwise(ids):
-        counts[pair] = counts.get(pair, 0) + weight
-    return counts
-
-
-def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
-    """Replace each occurrence of `pair` in `ids`, scanning left to right, by `new_id`."""
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
-def learn_merges(chunks: dict[str, int], n_tokens: int) -> dict[tuple[int, int], int]:
-    """Merges {pair: new id} in training order until there are `n_tokens` ordinary tokens.
-
-    `chunks` maps each distinct pre-split chunk to its frequency. Each step merges the most frequent
-    pair; ties go to the smallest pair of ids (the earliest tokens). If a pair's bytes already form a
-    token (e.g. (a, bc) after (ab, c)), the merge reuses that id: no two ids ever share bytes.
-    Fast: pair counts and an index pair -> chunks are updated only where a merge changed something,
-    and the best pair comes from a heap whose outdated entries are skipped when popped.
-    """
-    words = [list(c.encode("utf-8")) for c in chunks]
-    freqs = list(chunks.values())
-    counts, where = {}, defaultdict(set)
-    for i, w in enumerate(words):
-        count_pairs(w, counts, freqs[i])
-        for pair in pairwise(w):
-            where[pair].add(i)
-    heap = [(-c, pair) for pair, c in counts.items()]
-    heapq.heapify(heap)
-    vocab = [bytes([b]) for b in range(256)]
-    id_of = {b: i for i, b in enumerate(vocab)}
-    merges = {}
-    while len(vocab) < n_tokens and heap:
-        neg, pair = heapq.heappop(heap)
-        if counts.get(pair, 0) != -neg:
-            continue  # outdated entry: the count changed after it was pushed
-        joined = vocab[pair[0]] + vocab[pair[1]]
-        if joined not in id_of:
-            id_of[joined] = len(vocab)
-            vocab.append(joined)
-        new_id = merges[pair] = id_of[joined]
-        changed = set()
-        for i in where.pop(pair):
-            old = words[i]
-            new = merge_pair(old, pair, new_id)
-            if len(new) == len(old):
-                continue  # the index is allowed to be stale
-            for p in pairwise(old):
-                counts[p] -= freqs[i]
-                changed.add(p)
-            for p in pairwise(new):
-                counts[p] = counts.get(p, 0) + freqs[i]
-                changed.add(p)
-                where[p].add(i)
-            words[i] = new
-        for p in changed:
-            if counts[p] > 0:
-                heapq.heappush(heap, (-counts[p], p))
-            else:
-                del counts[p]
-    return merges
-
-
 def _resolve_pattern(pattern: str | None) -> str | None:
+    if pattern is not None and not isinstance(pattern, str):
+        raise TypeError(f"pattern must be None, one of {sorted(PATTERNS)} or a regex string, got {describe(pattern)}")
     pattern = PATTERNS.get(pattern, pattern)
     if pattern is not None:
         try:
             regex.compile(pattern)
-        except (regex.error, TypeError) as err:
+        except regex.error as err:
             raise ValueError(f"pattern must be None, one of {sorted(PATTERNS)} or a regex, "
                              f"got {pattern!r} ({err})") from None
     return pattern
+
+
+def _special_names(special_tokens) -> tuple[str, ...]:
+    if isinstance(special_tokens, (str, bytes)) or not isinstance(special_tokens, Iterable):
+        raise TypeError(f"special_tokens must be a list of strings such as {list(SPECIAL_TOKENS[:2])}, "
+                        f"got {describe(special_tokens)}")
+    specials = tuple(special_tokens)
+    if len(set(specials)) != len(specials) or not all(isinstance(s, str) and s for s in specials):
+        raise ValueError(f"special_tokens must be distinct non-empty strings, got {specials}")
+    return specials
 
 
 class BPETokenizer:
@@ -117,30 +60,61 @@ class BPETokenizer:
     Encoding splits text with `pattern`, then in each chunk repeatedly merges the adjacent pair whose
     joined bytes have the lowest id (leftmost on ties): exactly tiktoken's rule. Special tokens in the
     text are plain text unless listed in `allowed_special` (or "all"): user text cannot inject <eos>.
-    Attributes: merges {pair: id}, vocab {id: bytes} (specials excluded), mergeable_ranks {bytes: id},
-    special_tokens {name: id}.
+    Attributes: merges {pair: id} (None when built from ranks), vocab {id: bytes} (specials excluded),
+    mergeable_ranks {bytes: id}, special_tokens {name: id}.
     """
 
     FORMAT, VERSION = "course_lib.bpe", 1
 
     def __init__(self, merges: dict[tuple[int, int], int], pattern: str | None = "gpt2",
                  special_tokens: Iterable[str] = SPECIAL_TOKENS):
+        if not isinstance(merges, dict):
+            raise TypeError(f"merges must be a dict {{(left id, right id): new id}}, got {describe(merges)}")
+        specials = _special_names(special_tokens)
+        vocab = {i: bytes([i]) for i in range(256)}  # id -> bytes
+        ranks = {b: i for i, b in vocab.items()}  # bytes -> id, as tiktoken wants
+        for (a, b), new in merges.items():
+            joined = vocab[a] + vocab[b] if a in vocab and b in vocab else None
+            if joined is None or ranks.get(joined, len(vocab)) != new:
+                raise ValueError(f"merges: ({a}, {b}) -> {new} does not follow the tokens before it")
+            ranks[joined] = new
+            vocab[new] = joined
+        self._setup(ranks, pattern, {s: len(vocab) + k for k, s in enumerate(specials)})
+        self.merges = dict(merges)
+
+    @classmethod
+    def from_ranks(cls, mergeable_ranks: dict[bytes, int], pattern: str | None,
+                   special_tokens: dict[str, int] | None = None) -> BPETokenizer:
+        """A tokenizer from a table {token bytes: id} as tiktoken stores one (GPT-4's: see load_cl100k).
+
+        Every single byte must be a token; ids need not start at 0 nor be contiguous, and the
+        special tokens keep the ids given. Such a tokenizer has no training order: merges is None.
+        """
+        if not isinstance(mergeable_ranks, dict) or not all(isinstance(b, bytes) and b for b in mergeable_ranks):
+            raise TypeError(f"mergeable_ranks must be a dict {{token bytes: id}}, got {describe(mergeable_ranks)}")
+        missing = [b for b in range(256) if bytes([b]) not in mergeable_ranks]
+        if missing:
+            raise ValueError(f"mergeable_ranks must hold every single byte; {len(missing)} are missing, e.g. {missing[:3]}")
+        if not isinstance(special_tokens, (dict, type(None))):
+            raise TypeError(f"special_tokens must be a dict {{name: id}} or None, got {describe(special_tokens)}")
+        tok = cls.__new__(cls)
+        tok._setup(dict(mergeable_ranks), pattern, dict(special_tokens or {}))
+        tok.merges = None
+        return tok
+
+    def _setup(self, ranks: dict[bytes, int], pattern: str | None, specials: dict[str, int]) -> None:
         self.pattern = _resolve_pattern(pattern)
         self._split = regex.compile(self.pattern or WHOLE_TEXT).findall
-        self.merges = {}
-        self.vocab = {i: bytes([i]) for i in range(256)}  # id -> bytes
-        self.mergeable_ranks = {b: i for i, b in self.vocab.items()}  # bytes -> id, as tiktoken wants
-        for (a, b), new in dict(merges).items():
-            joined = self.vocab[a] + self.vocab[b] if a in self.vocab and b in self.vocab else None
-            if joined is None or self.mergeable_ranks.get(joined, len(self.vocab)) != new:
-                raise ValueError(f"merges: ({a}, {b}) -> {new} does not follow the tokens before it")
-            self.merges[(a, b)] = self.mergeable_ranks[joined] = new
-            self.vocab[new] = joined
-        specials = tuple(special_tokens)
-        if len(set(specials)) != len(specials) or not all(isinstance(s, str) and s for s in specials):
-            raise ValueError(f"special_tokens must be distinct non-empty strings, got {specials}")
-        self.special_tokens = {s: len(self.vocab) + k for k, s in enumerate(specials)}
-        self._special_of = {i: s for s, i in self.special_tokens.items()}
+        self.mergeable_ranks = ranks
+        self.vocab = {i: b for b, i in ranks.items()}
+        _special_names(specials)
+        ids = list(ranks.values()) + list(specials.values())
+        if len(set(ids)) != len(ids) or not all(isinstance(i, int) and i >= 0 for i in ids):
+            raise ValueError("token ids (ranks and special tokens) must be distinct ints >= 0")
+        self.special_tokens = specials
+        self._special_of = {i: s for s, i in specials.items()}
+        self._bytes_of = {**self.vocab, **{i: s.encode() for i, s in self._special_of.items()}}
+        self._size = max(ids) + 1
         self._cache: dict[str, list[int]] = {}
 
     @classmethod
@@ -148,7 +122,7 @@ class BPETokenizer:
               special_tokens: Iterable[str] = SPECIAL_TOKENS) -> BPETokenizer:
         """Learn merges on `text`; vocab_size counts 256 bytes + merges + specials (a maximum:
         training stops early when no pair is left). pattern: "gpt2", "gpt4", a regex, or None."""
-        specials = tuple(special_tokens)
+        specials = _special_names(special_tokens)
         pattern = _resolve_pattern(pattern)
         if not isinstance(text, str) or not text:
             raise ValueError(f"text must be a non-empty string, got {text!r:.40}")
@@ -160,31 +134,15 @@ class BPETokenizer:
 
     @property
     def vocab_size(self) -> int:
-        return len(self.vocab) + len(self.special_tokens)
-
-    def _encode_chunk(self, chunk: str) -> list[int]:
-        data = chunk.encode("utf-8")
-        if data in self.mergeable_ranks:  # a whole chunk that is one token (tiktoken does the same)
-            return [self.mergeable_ranks[data]]
-        parts = [bytes([b]) for b in data]
-        while (best := self._best_pair([parts])) is not None:
-            _, _, i = best
-            parts[i:i + 2] = [parts[i] + parts[i + 1]]
-        return [self.mergeable_ranks[p] for p in parts]
-
-    def _best_pair(self, chunks: list[list[bytes]]):
-        """(id, chunk, position) of the adjacent pair whose joined bytes have the lowest id; None if none."""
-        best = None
-        for c, parts in enumerate(chunks):
-            for i in range(len(parts) - 1):
-                rank = self.mergeable_ranks.get(parts[i] + parts[i + 1])
-                if rank is not None and (best is None or rank < best[0]):
-                    best = (rank, c, i)
-        return best
+        """One more than the largest id (cl100k leaves a few ids unused)."""
+        return self._size
 
     def _allowed(self, allowed_special) -> list[str]:
         if allowed_special == "all":
             return list(self.special_tokens)
+        if not isinstance(allowed_special, (str, Iterable)):
+            raise TypeError(f'allowed_special must be "all", a special token or a list of them, '
+                            f"got {describe(allowed_special)}")
         allowed = [allowed_special] if isinstance(allowed_special, str) else list(allowed_special)
         unknown = [s for s in allowed if s not in self.special_tokens]
         if unknown:
@@ -194,8 +152,7 @@ class BPETokenizer:
 
     def encode(self, text: str, allowed_special: str | Iterable[str] = ()) -> list[int]:
         """Token ids of `text`. Special tokens are recognised only if in `allowed_special` (or "all")."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        check_text(text)
         allowed = self._allowed(allowed_special)
         pieces = regex.split("(" + "|".join(map(regex.escape, allowed)) + ")", text) if allowed else [text]
         ids = []
@@ -204,11 +161,15 @@ class BPETokenizer:
                 ids.append(self.special_tokens[piece])
                 continue
             for chunk in self._split(piece):
-                if chunk not in self._cache:
+                if chunk in self._cache:
+                    ids.extend(self._cache[chunk])
+                    continue
+                chunk_ids = encode_chunk(chunk.encode("utf-8"), self.mergeable_ranks)
+                if len(chunk) <= 64:  # words repeat; long runs (DNA, hashes) rarely do
                     if len(self._cache) > 100_000:
                         self._cache.clear()
-                    self._cache[chunk] = self._encode_chunk(chunk)
-                ids.extend(self._cache[chunk])
+                    self._cache[chunk] = chunk_ids
+                ids.extend(chunk_ids)
         return ids
 
     def encode_steps(self, text: str) -> list[list[int]]:
@@ -216,12 +177,15 @@ class BPETokenizer:
 
         Each step applies the merge with the lowest id anywhere in the text (leftmost on ties).
         """
+        check_text(text)
+        ranks = self.mergeable_ranks
         chunks = [[bytes([b]) for b in c.encode("utf-8")] for c in self._split(text)]
-        steps = [[self.mergeable_ranks[p] for parts in chunks for p in parts]]
-        while (best := self._best_pair(chunks)) is not None:
-            _, c, i = best
+        steps = [[ranks[p] for parts in chunks for p in parts]]
+        while found := [(best[0], c, best[1]) for c, parts in enumerate(chunks)
+                        if (best := lowest_pair(parts, ranks)) is not None]:
+            _, c, i = min(found)
             chunks[c][i:i + 2] = [chunks[c][i] + chunks[c][i + 1]]
-            steps.append([self.mergeable_ranks[p] for parts in chunks for p in parts])
+            steps.append([ranks[p] for parts in chunks for p in parts])
         if steps[-1] != self.encode(text):  # a chunk that is itself a token is taken whole by encode
             steps.append(self.encode(text))
         return steps
@@ -229,11 +193,17 @@ class BPETokenizer:
     def decode(self, ids) -> str:
         """Text of `ids`; bytes that are not valid UTF-8 on their own become U+FFFD (like tiktoken)."""
         ids = check_ids(ids, self.vocab_size)
-        data = b"".join(self.vocab[i] if i in self.vocab else self._special_of[i].encode() for i in ids)
+        try:
+            data = b"".join([self._bytes_of[i] for i in ids])
+        except KeyError as err:
+            raise ValueError(f"ids contains {err.args[0]}, an unused id of this vocabulary "
+                             f"(no token has it; vocab_size={self.vocab_size})") from None
         return data.decode("utf-8", errors="replace")
 
     def token_to_id(self, tok: str | bytes) -> int:
         """Id of a special token's name, or of a token given as its bytes (or its text)."""
+        if not isinstance(tok, (str, bytes)):
+            raise TypeError(f"tok must be a str or bytes, got {describe(tok)}")
         if isinstance(tok, str) and tok in self.special_tokens:
             return self.special_tokens[tok]
         data = tok.encode("utf-8") if isinstance(tok, str) else tok
@@ -245,7 +215,11 @@ class BPETokenizer:
     def id_to_token(self, i: int) -> str:
         """A readable form of token i: special name, or its bytes as text (partial UTF-8 as \\xNN)."""
         i = check_ids([i], self.vocab_size, "i")[0]
-        return self._special_of[i] if i in self._special_of else self.vocab[i].decode("utf-8", "backslashreplace")
+        if i in self._special_of:
+            return self._special_of[i]
+        if i not in self.vocab:
+            raise ValueError(f"i={i} is an unused id of this vocabulary (no token has it)")
+        return self.vocab[i].decode("utf-8", "backslashreplace")
 
     def tokenize(self, text: str, allowed_special: str | Iterable[str] = ()) -> list[str]:
         return [self.id_to_token(i) for i in self.encode(text, allowed_special)]
@@ -259,9 +233,16 @@ class BPETokenizer:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write JSON (format name, version, pattern, specials, merges) atomically: temp file + rename."""
+        if self.merges is None:
+            raise ValueError("save() writes a trained tokenizer's merges; this one was built from ranks "
+                             "(keep its ranks file, e.g. load_cl100k() again)")
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or a path, got {describe(path)}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"path={str(path)!r}: the folder {folder!r} does not exist")
         data = {"format": self.FORMAT, "version": self.VERSION, "pattern": self.pattern,
                 "special_tokens": list(self.special_tokens), "merges": [[a, b, i] for (a, b), i in self.merges.items()]}
-        folder = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bpe-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -291,4 +272,5 @@ class BPETokenizer:
 
     def __repr__(self) -> str:
         name = next((k for k, v in PATTERNS.items() if v == self.pattern), "custom" if self.pattern else None)
-        return f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, pattern={name!r})"
+        size = f"merges={len(self.merges)}" if self.merges is not None else f"ranks={len(self.mergeable_ranks)}"
+        return f"BPETokenizer(vocab_size={self.vocab_size}, {size}, pattern={name!r})"

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import regex
 
+from course_lib.guards import describe, positive_int
+
 # [PAD] fills batches, [UNK] stands for unseen words, [CLS]/[SEP]/[MASK] are BERT's, <bos>/<eos> GPT's.
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<bos>", "<eos>")
 PAD_ID, UNK_ID = 0, 1  # character and word tokenizers put SPECIAL_TOKENS first
@@ -36,10 +38,20 @@ def check_ids(ids, vocab_size: int, name: str = "ids") -> list[int]:
     return out
 
 
+def check_text(text, name: str = "text") -> str:
+    """`text` if it is a str; a TypeError naming `name` otherwise (bytes: decode them first)."""
+    if not isinstance(text, str):
+        extra = " (decode bytes first: data.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
+        raise TypeError(f"{name} must be a str, got {describe(text)}{extra}")
+    return text
+
+
 class _Vocabulary:
     """What the character and word tokenizers share: a list of token strings, SPECIAL_TOKENS first."""
 
     def __init__(self, tokens: Iterable[str]):
+        if isinstance(tokens, str) or not isinstance(tokens, Iterable):
+            raise TypeError(f"tokens must be a list of strings, got {describe(tokens)}")
         self.tokens = list(tokens)
         if tuple(self.tokens[:len(SPECIAL_TOKENS)]) != SPECIAL_TOKENS:
             raise ValueError(f"tokens must start with SPECIAL_TOKENS {SPECIAL_TOKENS}, got {self.tokens[:7]}")
@@ -65,7 +77,7 @@ class _Vocabulary:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of `text`; anything not in the vocabulary becomes [UNK] (id 1)."""
-        return [self._ids.get(t, UNK_ID) for t in self.tokenize(text)]
+        return [self._ids.get(t, UNK_ID) for t in self.tokenize(check_text(text))]
 
     def decode(self, ids) -> str:
         return self._join([self.tokens[i] for i in check_ids(ids, self.vocab_size)])
@@ -84,7 +96,7 @@ class CharTokenizer(_Vocabulary):
         return cls(SPECIAL_TOKENS + tuple(sorted(set(text))))
 
     def tokenize(self, text: str) -> list[str]:
-        return list(text)
+        return list(check_text(text))
 
     def _join(self, tokens: list[str]) -> str:
         return "".join(tokens)
@@ -107,12 +119,14 @@ class WordTokenizer(_Vocabulary):
     def train(cls, texts: str | Iterable[str], min_freq: int = 1, max_size: int | None = None,
               lowercase: bool = True) -> WordTokenizer:
         """Keep words seen at least `min_freq` times, at most `max_size` tokens (specials included)."""
-        if not isinstance(min_freq, int) or min_freq < 1:
-            raise ValueError(f"min_freq must be an int >= 1, got {min_freq!r}")
-        if max_size is not None and (not isinstance(max_size, int) or max_size <= len(SPECIAL_TOKENS)):
+        positive_int("min_freq", min_freq)
+        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
+                                     or max_size <= len(SPECIAL_TOKENS)):
             raise ValueError(f"max_size must be None or an int > {len(SPECIAL_TOKENS)} "
                              f"(it counts the special tokens), got {max_size!r}")
-        texts = [texts] if isinstance(texts, str) else list(texts)
+        if not isinstance(texts, (str, Iterable)) or isinstance(texts, bytes):
+            raise TypeError(f"texts must be a str or a list of str, got {describe(texts)}")
+        texts = [texts] if isinstance(texts, str) else [check_text(t, "each of texts") for t in texts]
         tok = cls(SPECIAL_TOKENS, lowercase)
         counts = Counter(w for t in texts for w in tok.tokenize(t) if w not in SPECIAL_TOKENS)
         if not counts:
@@ -123,7 +137,7 @@ class WordTokenizer(_Vocabulary):
         return cls(SPECIAL_TOKENS + tuple(words), lowercase, {w: counts[w] for w in words})
 
     def tokenize(self, text: str) -> list[str]:
-        words = regex.findall(WORD_PATTERN, text)
+        words = regex.findall(WORD_PATTERN, check_text(text))
         return [w if w in SPECIAL_TOKENS or not self.lowercase else w.lower() for w in words]
 
     def _join(self, tokens: list[str]) -> str:
