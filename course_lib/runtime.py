@@ -122,7 +122,7 @@ def _figure_defaults() -> None:
     """Small, readable figures: notebooks are committed with their plots and must stay light."""
     import matplotlib
 
-    matplotlib.rcParams.update({"figure.dpi": 80, "figure.figsize": (6.4, 3.6), "axes.grid": False})
+    matplotlib.rcParams.update({"figure.dpi": 100, "figure.figsize": (6.4, 3.6), "axes.grid": False})
 
 
 def describe(device: torch.device) -> str:

@@ -7,7 +7,7 @@ import pytest
 # Set before nbval starts any kernel: the kernels inherit this environment.
 os.environ.setdefault("COURSE_QUICK", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# Tests never download checkpoints, even where the network is there: notebook 11 uses its random stand-ins.
+# Tests never download checkpoints, even where the network is there: notebook 11 uses the real offline models.
 os.environ.setdefault("COURSE_OFFLINE", "1")
 # Two notebook kernels run side by side (-n 2) on small CI machines: one thread each avoids
 # oversubscription, which slows small-model training several times over.

@@ -8,16 +8,16 @@ import torch
 
 from course_lib.checks import RIGHT, TODO, WRONG
 from course_lib.checks.gpt import (
-    check_shift_targets,
+    check_accumulated_step,
     check_temperature_softmax,
     check_top_k_filter,
-    solution_shift_targets,
+    solution_accumulated_step,
     solution_temperature_softmax,
     solution_top_k_filter,
 )
 from course_lib.gpt import next_token_probs, top_k_filter
 
-CHECKS = [check_shift_targets, check_temperature_softmax, check_top_k_filter]
+CHECKS = [check_accumulated_step, check_temperature_softmax, check_top_k_filter]
 
 
 def _stub(*args):
@@ -31,7 +31,7 @@ def test_stub_is_not_done_yet(check):
 
 
 def test_solutions_and_library_pass():
-    assert check_shift_targets(solution_shift_targets).status == RIGHT
+    assert check_accumulated_step(solution_accumulated_step).status == RIGHT
     assert check_temperature_softmax(solution_temperature_softmax).status == RIGHT
     assert check_top_k_filter(solution_top_k_filter).status == RIGHT
     assert check_top_k_filter(top_k_filter).status == RIGHT
@@ -46,17 +46,81 @@ def test_solution_top_k_agrees_with_a_sort_based_reference():
         assert torch.equal(solution_top_k_filter(logits, k), torch.where(logits >= kth, logits, float("-inf")))
 
 
+def _step(divide=True, zero_between=False, step_every=False, zero=True, clip="after", mean_loss=True,
+          single_backward=False):
+    """A gradient-accumulation step with one of the usual mistakes switched on."""
+    def step(model, optimizer, micro_batches, grad_clip=1.0):
+        k = len(micro_batches)
+        if single_backward:  # one backward of the mean loss: also right
+            optimizer.zero_grad()
+            loss = sum(model.loss(x, y) for x, y in micro_batches) / k
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            return loss
+        losses = []
+        for x, y in micro_batches:
+            if zero_between:
+                optimizer.zero_grad()
+            loss = model.loss(x, y)
+            (loss / k if divide else loss).backward()
+            losses.append(loss.item())
+            if clip == "inside":
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            if step_every:
+                optimizer.step()
+                optimizer.zero_grad()
+        if clip == "after":
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        if not step_every:
+            optimizer.step()
+            if zero:
+                optimizer.zero_grad()
+        return sum(losses) / k if mean_loss else losses[-1] / k
+    return step
+
+
+def test_accumulated_step_right_answers():
+    assert check_accumulated_step(_step(single_backward=True)).status == RIGHT
+    assert check_accumulated_step(_step()).status == RIGHT
+
+
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda ids: (ids, ids), "the same sequence"),
-    (lambda ids: (ids[1:], ids[:-1]), "swapped"),
-    (lambda ids: (ids[:-2], ids[2:]), "pairs"),
-    (lambda ids: (ids[:-1], ids[:-1] + 1), "every token but the first"),
-    (lambda ids: [ids[:-1]], "two tensors"),
-    (lambda ids: (ids[:-1].tolist(), ids[1:]), "torch.Tensor"),
+    (_step(divide=False), "4 times too large"),
+    (_step(zero_between=True), "only the last micro-batch counts"),
+    (_step(zero_between=True, divide=False), "only the last micro-batch counts"),
+    (_step(step_every=True), "after every micro-batch"),
+    (_step(zero=False), "still holds the first update's gradients"),
+    (_step(clip=None), "not clipped"),
+    (_step(clip="inside"), "clip once"),
+    (_step(mean_loss=False), "return the mean loss"),
 ])
-def test_shift_targets_wrong_answers(wrong, hint):
-    result = check_shift_targets(wrong)
+def test_accumulated_step_wrong_answers(wrong, hint):
+    result = check_accumulated_step(wrong)
     assert result.status == WRONG and hint in result.message, result.message
+
+
+def test_accumulated_step_check_keeps_the_random_state():
+    torch.manual_seed(123)
+    want = torch.rand(3)
+    torch.manual_seed(123)
+    check_accumulated_step(solution_accumulated_step)
+    assert torch.equal(torch.rand(3), want)
+
+
+def test_accumulated_step_equals_one_big_batch():
+    """The reference update with k micro-batches is the update of one batch holding all of them."""
+    import copy
+
+    from course_lib.checks.gpt import K, _setting
+
+    model, batches = _setting()
+    one, many = copy.deepcopy(model), copy.deepcopy(model)
+    big = (torch.cat([x for x, _ in batches[:K]]), torch.cat([y for _, y in batches[:K]]))
+    solution_accumulated_step(one, torch.optim.SGD(one.parameters(), lr=0.1), [big])
+    solution_accumulated_step(many, torch.optim.SGD(many.parameters(), lr=0.1), batches[:K])
+    for p, q in zip(one.parameters(), many.parameters()):
+        torch.testing.assert_close(p, q)
 
 
 @pytest.mark.parametrize("wrong, hint", [

@@ -7,10 +7,18 @@ import pytest
 import torch
 
 from course_lib.checks import RIGHT, TODO, WRONG
-from course_lib.checks.interop import (check_fuse_qkv, check_gpt2_params, check_linear_weight, solution_fuse_qkv,
-                                       solution_gpt2_params, solution_linear_weight)
+from course_lib.checks.interop import (
+    check_fuse_qkv,
+    check_gpt2_params,
+    check_linear_weight,
+    check_mean_pool,
+    solution_fuse_qkv,
+    solution_gpt2_params,
+    solution_linear_weight,
+    solution_mean_pool,
+)
 
-CHECKS = [check_linear_weight, check_fuse_qkv, check_gpt2_params]
+CHECKS = [check_linear_weight, check_fuse_qkv, check_gpt2_params, check_mean_pool]
 
 
 def _stub(*args):
@@ -27,6 +35,14 @@ def test_solutions_pass():
     assert check_linear_weight(solution_linear_weight).status == RIGHT
     assert check_fuse_qkv(solution_fuse_qkv).status == RIGHT
     assert check_gpt2_params(solution_gpt2_params).status == RIGHT
+    assert check_mean_pool(solution_mean_pool).status == RIGHT
+
+
+def test_mean_pool_solution_is_the_library_pooling():
+    from course_lib.interop import mean_pool
+
+    hidden, mask = torch.randn(3, 6, 8), torch.tensor([[1] * 6, [1] * 4 + [0] * 2, [1, 0, 0, 0, 0, 0]])
+    torch.testing.assert_close(solution_mean_pool(hidden, mask), mean_pool(hidden, mask))
 
 
 def test_gpt2_params_is_the_published_count():
@@ -70,3 +86,14 @@ def test_fuse_qkv_mistakes(fn, phrase):
 ])
 def test_gpt2_params_mistakes(fn, phrase):
     _wrong(check_gpt2_params, fn, phrase)
+
+
+@pytest.mark.parametrize("fn, phrase", [
+    (lambda h, m: h.mean(1), "padding"),
+    (lambda h, m: (h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), "unit length"),
+    (lambda h, m: h[:, 0] / h[:, 0].norm(dim=-1, keepdim=True), "[CLS]"),
+    (lambda h, m: h.sum(1), "real token vectors"),
+    (lambda h, m: h, "one vector per sentence"),
+])
+def test_mean_pool_mistakes(fn, phrase):
+    _wrong(check_mean_pool, fn, phrase)

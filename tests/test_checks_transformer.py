@@ -76,17 +76,21 @@ def test_shift_target_wrong_answers_get_hints(name):
 
 
 def _first_position(model, src, ys):
-    next_token = model(src, ys)[:, 0].argmax(-1)
+    next_token = model(src, ys).logits[:, 0].argmax(-1)
     return torch.cat([ys, next_token[:, None]], 1)
 
 
 def _argmin(model, src, ys):
-    next_token = model(src, ys)[:, -1].argmin(-1)
+    next_token = model(src, ys).logits[:, -1].argmin(-1)
     return torch.cat([ys, next_token[:, None]], 1)
 
 
 GREEDY_WRONG = {
-    "token only": (lambda model, src, ys: model(src, ys)[:, -1].argmax(-1), "not the new token alone"),
+    "token only": (lambda model, src, ys: model(src, ys).logits[:, -1].argmax(-1), "not the new token alone"),
+    "output indexed, not its logits": (lambda model, src, ys: torch.cat([ys, model(src, ys)[:, -1].argmax(-1)[:, None]], 1),
+                                       ".logits"),
+    "argmax of the output": (lambda model, src, ys: model(src, ys).argmax(-1), ".logits"),
+    "first field of the output": (lambda model, src, ys: model(src, ys)[-1][:, -1].argmax(-1), ".logits"),
     "first position": (_first_position, "first position"),
     "argmin": (_argmin, "argmax, not argmin"),
     "prefix changed": (lambda model, src, ys: torch.cat([ys[:, :1], solution_greedy_step(model, src, ys)[:, 2:],

@@ -17,10 +17,20 @@ tf = pytest.importorskip("transformers")
 
 from course_lib.bert import Bert, BertConfig  # noqa: E402
 from course_lib.gpt import GPT, GPTConfig  # noqa: E402
-from course_lib.interop import (bert_from_hf, copy_, gpt2_config, gpt2_from_hf, load_bert, load_gpt2,  # noqa: E402
-                                load_marian, load_pretrained, marian_config, marian_from_hf, translate_text)
+from course_lib.interop import (  # noqa: E402
+    bert_from_hf,
+    copy_,
+    gpt2_config,
+    gpt2_from_hf,
+    load_bert,
+    load_gpt2,
+    load_marian,
+    load_pretrained,
+    marian_config,
+    marian_from_hf,
+)
 from course_lib.positional import sinusoidal_table  # noqa: E402
-from course_lib.transformer import EncoderDecoder, greedy_decode  # noqa: E402
+from course_lib.transformer import EncoderDecoder, TransformerConfig, greedy_decode  # noqa: E402
 
 TOL = dict(rtol=1e-4, atol=1e-5)  # float32: different summation orders, same maths
 
@@ -98,9 +108,10 @@ def test_gpt2_bias_free_of_conv1d_transpose_mistakes():
     hf = _hf_gpt2(seed=3)
     ours = gpt2_from_hf(hf)
     with torch.no_grad():
-        ours.blocks[0].attn.out.weight.copy_(hf.transformer.h[0].attn.c_proj.weight)  # the mistake
         ids = torch.randint(0, 97, (2, 9))
-        assert not torch.allclose(ours(ids), hf(ids).logits, atol=1e-4)
+        assert_close(ours(ids).logits, hf(ids).logits, **TOL)
+        ours.blocks[0].self_attn.out.weight.copy_(hf.transformer.h[0].attn.c_proj.weight)  # the mistake
+        assert not torch.allclose(ours(ids).logits, hf(ids).logits, atol=1e-4)
 
 
 def test_bert_mlm_nsp_and_attention_match_with_attention_mask():
@@ -115,7 +126,7 @@ def test_bert_mlm_nsp_and_attention_match_with_attention_mask():
     with torch.no_grad():
         theirs = hf(ids, attention_mask=mask, token_type_ids=segments, output_attentions=True)
         out = ours(ids, segments, attention_mask=mask, need_weights=True)
-    assert_close(out.mlm_logits, theirs.prediction_logits, **TOL)
+    assert_close(out.logits, theirs.prediction_logits, **TOL)
     assert_close(out.nsp_logits, theirs.seq_relationship_logits, **TOL)
     assert len(out.attentions) == len(theirs.attentions) == 2
     for mine, ref in zip(out.attentions, theirs.attentions):
@@ -175,19 +186,20 @@ def test_marian_unshared_vocabularies_and_untied_head():
     src = torch.randint(1, 60, (2, 5))
     tgt_in = torch.randint(1, 60, (2, 4))
     with torch.no_grad():
-        assert_close(ours(src, tgt_in), hf(input_ids=src, decoder_input_ids=tgt_in).logits, **TOL)
+        assert_close(ours(src, tgt_in).logits, hf(input_ids=src, decoder_input_ids=tgt_in).logits, **TOL)
 
 
 def test_shape_mismatch_names_the_tensor():
     hf = _hf_gpt2()
-    wrong = GPT(GPTConfig(vocab_size=97, max_len=32, d_model=48, n_heads=4, n_layers=2, d_ff=100))
+    wrong = GPT(GPTConfig(vocab_size=97, max_len=32, d_model=48, n_heads=4, n_layers=2, d_ff=100,
+                          activation="gelu_tanh"))
     with pytest.raises(ValueError, match=r"transformer\.h\.0\.mlp\.c_fc\.weight.*\(48, 192\).*\(100, 48\)"):
         load_gpt2(wrong, hf)
     bert = Bert(BertConfig(vocab_size=121, d_model=48, n_heads=4, n_layers=2, d_ff=96, max_len=40))
     with pytest.raises(ValueError, match=r"bert\.embeddings\.word_embeddings\.weight.*\(120, 48\).*\(121, 48\)"):
         load_bert(bert, _hf_bert())
     marian = EncoderDecoder(marian_config(_hf_marian(encoder_layers=1, decoder_layers=1).config))
-    with pytest.raises(ValueError, match="encoder has 2 layers, ours has 1"):
+    with pytest.raises(ValueError, match=r"has 2 layers \(model\.encoder\.layers\.\*\), ours has 1 \(encoder\.blocks\)"):
         load_marian(marian, _hf_marian())
     with pytest.raises(ValueError, match=r"'some\.tensor' of shape \(2, 3\).*shape \(3, 2\)"):
         copy_("some.tensor", torch.zeros(3, 2), torch.zeros(2, 3))
@@ -208,23 +220,12 @@ def test_bad_inputs():
         load_pretrained("gpt2", name="")
 
 
-def test_load_pretrained_offline_gives_a_working_standin(monkeypatch, capsys):
+def test_load_pretrained_offline_says_why_and_returns_no_model(monkeypatch, capsys):
+    """Never random weights passed off as a model: no checkpoint, one line, None."""
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    with pytest.raises(RuntimeError, match="no network"):
-        load_pretrained("gpt2", offline_standin=False)
-    got = load_pretrained("marian")
+    assert load_pretrained("gpt2") is None
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    assert len(lines) == 1 and "no network" in lines[0] and "stand-in" in lines[0]
-    assert got.was_real is False and isinstance(got.model, EncoderDecoder)
-    src = got.tokenizer(["The fox runs to the library.", "Tom walks."], return_tensors="pt", padding=True)
-    assert src["input_ids"][1, -1] == got.tokenizer.pad_token_id == got.model.config.pad_id
-    with torch.no_grad():
-        tgt_in = torch.full((2, 3), got.model.config.decoder_start_id)
-        assert_close(got.model(src["input_ids"], tgt_in),
-                     got.hf_model(**src, decoder_input_ids=tgt_in).logits, **TOL)
-    out = translate_text(got.model, got.tokenizer, "Tom walks.", max_len=8, need_weights=True)
-    assert len(out.attentions.cross) == 2 and out.attentions.cross[0].shape[-2:] == (len(out.output_tokens),
-                                                                                   len(out.source_tokens))
+    assert len(lines) == 1 and lines[0].startswith("gpt2: not loaded") and "COURSE_OFFLINE" in lines[0]
 
 
 def test_new_switches_keep_defaults_and_reject_bad_values():
@@ -261,3 +262,89 @@ def test_scale_counts_match_the_papers_and_real_models():
         count_params("GPT-5")
     with pytest.raises(ValueError, match="positive"):
         training_flops(0, 10)
+
+
+# --- defects that once loaded silently and gave wrong outputs ---------------------------------------------------
+
+def test_marian_untied_embeddings_use_their_own_tables():
+    """tie_word_embeddings=False: model.shared, the encoder's, the decoder's tables and lm_head all differ."""
+    hf = _hf_marian(seed=7, tie_word_embeddings=False)
+    enc, dec = hf.model.encoder.embed_tokens.weight, hf.model.decoder.embed_tokens.weight
+    assert not torch.equal(enc, dec) and not torch.equal(enc, hf.model.shared.weight)
+    ours = marian_from_hf(hf)
+    assert ours.config.share_embeddings is False and ours.config.tie_output is False
+    torch.manual_seed(8)
+    src, src_mask = _right_padded(2, 6, 60, pad=60, lengths=[6, 4])
+    tgt_in = torch.randint(1, 60, (2, 5))
+    with torch.no_grad():
+        assert_close(ours(src, tgt_in).logits,
+                     hf(input_ids=src, attention_mask=src_mask, decoder_input_ids=tgt_in).logits, **TOL)
+    shared = EncoderDecoder(marian_config(hf.config, share_embeddings=True, tie_output=True))  # one table for three
+    with pytest.raises(ValueError, match="share_embeddings=True but the Marian checkpoint has share_embeddings=False"):
+        load_marian(shared, hf)
+
+
+def test_gpt2_with_other_n_heads_is_refused():
+    hf = _hf_gpt2()  # 4 heads
+    other = GPT(GPTConfig(**{**gpt2_config(hf.config).to_dict(), "n_heads": 2}))  # same shapes, other split
+    with pytest.raises(ValueError, match="n_heads=2 but the GPT-2 checkpoint has n_heads=4"):
+        load_gpt2(other, hf)
+    bert = Bert(BertConfig(vocab_size=120, d_model=48, n_heads=2, n_layers=2, d_ff=96, max_len=40))
+    with pytest.raises(ValueError, match="n_heads=2 but the BERT checkpoint has n_heads=4"):
+        load_bert(bert, _hf_bert())
+    marian = EncoderDecoder(TransformerConfig(**{**marian_config(_hf_marian().config).to_dict(), "n_heads": 2}))
+    with pytest.raises(ValueError, match="n_heads=2 but the Marian checkpoint has n_heads=4"):
+        load_marian(marian, _hf_marian())
+
+
+def test_one_public_name_per_meaning():
+    import course_lib.interop as interop
+    from course_lib.bert import fill_mask
+    from course_lib.transformer import Translation
+
+    assert not hasattr(interop, "fill_mask") and not hasattr(interop, "Translation")
+    assert interop.fill_mask_hf is not fill_mask
+    # MarianTranslation's token lists mean what the course's Translation's mean
+    assert [f for f in interop.MarianTranslation._fields if f in Translation.__dataclass_fields__] == \
+        ["text", "source_tokens", "output_tokens", "decoder_tokens", "attentions"]
+
+
+# --- one table per family, and the converter is a loop over it ------------------------------------------------
+
+@pytest.mark.parametrize("family", ["gpt2", "bert", "marian"])
+def test_every_parameter_is_written_by_the_table(family, monkeypatch):
+    import course_lib.interop.gpt2 as gpt2_module
+    import course_lib.interop.marian as marian_module
+    from course_lib.bert import HF_NAMES as bert_names
+
+    hf, convert, table = {"gpt2": (_hf_gpt2(), gpt2_from_hf, gpt2_module.HF_NAMES),
+                          "bert": (_hf_bert(), bert_from_hf, bert_names),
+                          "marian": (_hf_marian(), marian_from_hf, marian_module.HF_NAMES)}[family]
+    convert(hf)  # complete: nothing is left at its random initialisation
+    row = next(k for k in table if k.endswith("norm1"))
+    monkeypatch.delitem(table, row)  # the converter reads this very table: a row fewer is an error
+    with pytest.raises(ValueError, match=r"no row of the conversion table writes our \['(encoder\.)?blocks\.0\.norm1"):
+        convert(hf)
+
+
+def test_fill_mask_hf_with_a_small_bert_tokenizer(tmp_path):
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "."]
+    (tmp_path / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    tok = tf.BertTokenizerFast(vocab=str(tmp_path / "vocab.txt"))
+    assert tok("the cat [MASK] on the mat.")["input_ids"] == [2, 5, 6, 4, 8, 5, 9, 10, 3]  # no [UNK]
+    torch.manual_seed(0)
+    hf = _eager(tf.BertForPreTraining(tf.BertConfig(vocab_size=len(tokens), hidden_size=32, num_hidden_layers=1,
+                                                    num_attention_heads=2, intermediate_size=64,
+                                                    max_position_embeddings=16, pad_token_id=0)))
+    from course_lib.interop import fill_mask_hf
+
+    ours = bert_from_hf(hf, cls_id=2, sep_id=3, mask_id=4)
+    ours.train()
+    got = fill_mask_hf(ours, tok, "the cat [MASK] on the mat.", top_k=3)
+    assert ours.training  # its mode is given back
+    enc = tok("the cat [MASK] on the mat.", return_tensors="pt")
+    with torch.no_grad():
+        probs = hf(**enc).prediction_logits[0, 3].softmax(-1)
+    assert [t for t, _ in got[0]] == tok.convert_ids_to_tokens(probs.topk(3).indices.tolist())
+    with pytest.raises(ValueError, match="top_k"):
+        fill_mask_hf(ours, tok, "the [MASK].", top_k=0)

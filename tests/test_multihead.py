@@ -247,7 +247,7 @@ def test_head_figures():
     assert axes.shape == (2, 3)
     assert (axes[1][2].images[0].get_array() == attentions[1][0, 2].numpy()).all()
     row = head_heatmaps(attentions[0], words, batch_index=0)
-    assert [ax.get_title() for ax in row] == ["head 0", "head 1", "head 2"]
+    assert [ax.get_title() for ax in row] == ["head 1", "head 2", "head 3"]
     cross = attention_grid([torch.rand(1, 2, 3, 5)], tokens=list("abc"), keys=list("vwxyz"))
     assert [t.get_text() for t in cross[-1][0].get_xticklabels()] == list("vwxyz")
     with pytest.raises(ValueError, match=r"batch_index must be in \[0, 1\), got 1"):
@@ -265,8 +265,8 @@ def test_head_explorer_redraws_and_reports_bad_sentences(capsys):
     from course_lib.widgets.multihead import head_explorer
 
     box = head_explorer(_fake_attend, "the cat sat")
-    assert box.controls["layer"].options == (0, 1)
-    assert box.controls["head"].options == ("all", 0, 1, 2)
+    assert box.controls["layer"].options == (("1", 0), ("2", 1))  # shown from 1, values 0-based
+    assert box.controls["head"].options == (("all", "all"), ("1", 0), ("2", 1), ("3", 2))
     box.controls["head"].value = 1
     box.controls["layer"].value = 1
     box.controls["sentence"].value = "a much longer sentence than before"

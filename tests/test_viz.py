@@ -46,7 +46,7 @@ def test_head_view_html_is_self_contained_and_carries_our_weights():
     expected = torch.stack([a[1] for a in att]).double()
     torch.testing.assert_close(got, expected, atol=5e-4, rtol=0)
     assert params["attention"][0]["left_text"] == TOKENS
-    assert "<\\/script>" in html and html.count("</script>") == 1  # a token cannot close the script early
+    assert "\\u003c/script\\u003e" in html and html.count("</script>") == 1  # a token cannot close the script early
 
 
 @needs_bertviz
@@ -112,7 +112,7 @@ def test_fallback_when_bertviz_is_missing(monkeypatch, capsys):
 def test_use_bertviz_false_is_quiet(capsys):
     html = viz.head_view(_attentions(), TOKENS, layer=1, heads=[2], use_bertviz=False).data
     assert capsys.readouterr().out == ""
-    assert html.count("<svg") == 1 and "layer 1" in html
+    assert html.count("<svg") == 1 and "layer 2" in html  # layers are numbered from 1 on screen
     assert "&lt;/script&gt;" in html  # tokens are escaped
 
 
@@ -151,6 +151,87 @@ def test_one_layer_tensor_is_accepted(tmp_path):
     assert html.data.count("<svg") == 1
     page = viz.save_html(html, tmp_path / "v.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and html.data in page
+
+
+# ----- hostile tokens, titles and indices ------------------------------------------------------------
+
+HOSTILE = ["<script>window.__pwned=1</script>", "</script>", "<img src=x onerror=window.__pwned=2>",
+           "<!--<script>", "a\u2028b", "&amp;", "$x$"]
+
+
+def _script_of(html: str) -> str:
+    return html.split('<script type="text/javascript">', 1)[1].rsplit("</script>", 1)[0]
+
+
+@needs_bertviz
+@pytest.mark.parametrize("view", [viz.head_view, viz.model_view])
+def test_hostile_tokens_stay_inside_the_json(view):
+    tokens = HOSTILE[:T]
+    html = view(_attentions(), tokens).data
+    script = _script_of(html)
+    for bad in ("<script", "</script", "<!--", "<img", "\u2028"):
+        assert bad not in script.lower(), f"{bad!r} reaches the page raw"
+    assert html.count("<script") == 1 and html.count("</script>") == 1
+    assert _params(html)["attention"][0]["left_text"] == tokens  # the JSON still reads back the same tokens
+
+
+def test_hostile_tokens_are_escaped_in_the_course_view():
+    tokens = HOSTILE[:T]
+    for view in (viz.head_view, viz.model_view):
+        html = view(_attentions(), tokens, use_bertviz=False).data
+        assert "<script" not in html and "<img src=x" not in html and "<!--" not in html
+
+
+def test_save_html_escapes_the_title(tmp_path):
+    page = viz.save_html("<p>body</p>", tmp_path / "t.html", title="</title><script>alert(1)</script>").read_text()
+    assert "<script>" not in page and "&lt;/title&gt;&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(layer=2), IndexError, r"layer 2 is out of range: the attention has 2 layers, so layer must be in \[0, 1\]"),
+    (dict(layer=-1), IndexError, r"layer -1 is out of range.*\[0, 1\]"),
+    (dict(heads=[0, 3]), IndexError, r"heads 3 is out of range: the attention has 3 heads, so heads must be in \[0, 2\]"),
+    (dict(layer="1"), TypeError, r"layer must hold ints"),
+])
+def test_head_view_layer_and_head_out_of_range(kwargs, error, match):
+    for use_bertviz in (True, False):
+        with pytest.raises(error, match=match):
+            viz.head_view(_attentions(), TOKENS, use_bertviz=use_bertviz, **kwargs)
+
+
+def test_model_view_layers_out_of_range():
+    with pytest.raises(IndexError, match=r"layers 5 is out of range.*\[0, 1\]"):
+        viz.model_view(_attentions(), TOKENS, layers=[0, 5])
+
+
+# ----- what a saved notebook shows: a static picture first -------------------------------------------
+
+def _displayed(view, monkeypatch) -> list[dict]:
+    from course_lib.viz import static
+    shown = []
+    monkeypatch.setattr(static, "display", lambda data, raw=False, **kw: shown.append(data))
+    view._ipython_display_()
+    return shown
+
+
+@needs_bertviz
+def test_live_view_shows_its_static_picture_first_and_hides_it_once_drawn(monkeypatch):
+    from course_lib.viz.static import marker
+    view = viz.head_view(_attentions(), TOKENS, layer=1)
+    shown = _displayed(view, monkeypatch)
+    assert [list(o) for o in shown] == [["image/png", "text/plain"], ["text/html", "text/plain"]]
+    png = base64.b64decode(shown[0]["image/png"])
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert marker(shown[0]["image/png"]) in view.data  # the live view knows which picture to hide
+    model = viz.model_view(encoder_attentions=_attentions(T_q=4, T_k=4), cross_attentions=_attentions(T_q=3, T_k=4),
+                           encoder_tokens=list("abcd"), decoder_tokens=list("xyz"))
+    shown = _displayed(model, monkeypatch)
+    assert sum("image/png" in o for o in shown) == 2 and "text/html" in shown[-1]  # one grid per block
+
+
+def test_course_view_is_one_output_with_html_and_png(monkeypatch):
+    shown = _displayed(viz.head_view(_attentions(), TOKENS, use_bertviz=False), monkeypatch)
+    assert len(shown) == 1 and {"text/html", "image/png"} <= set(shown[0])
 
 
 # ----- in a real browser, with the network refused ---------------------------------------------------

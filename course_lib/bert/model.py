@@ -33,13 +33,18 @@ from course_lib.positional import LearnedPositionalEmbedding
 from .config import BertConfig
 from .pretraining_data import IGNORE
 
-# Where each of our parameters lives in Hugging Face's BertForPreTraining ({i}: the layer).
+# Where each of our parameters lives in Hugging Face's BertForPreTraining ({i}: the block): our parameter or
+# module -> their tensor or module; three names are stacked into our fused qkv (rows q, k, v). The
+# converter (course_lib.interop.bert) is a loop over this table. mlm_head.decoder.weight is tied to the token
+# embedding, so the embedding row fills it; its bias is cls.predictions.bias.
 HF_NAMES = {
     "embeddings.tokens.embedding.weight": "bert.embeddings.word_embeddings.weight",
     "embeddings.positions.embedding.weight": "bert.embeddings.position_embeddings.weight",
     "embeddings.segments.weight": "bert.embeddings.token_type_embeddings.weight",
     "embeddings.norm": "bert.embeddings.LayerNorm",
-    "blocks.{i}.self_attn.qkv": "bert.encoder.layer.{i}.attention.self.{query,key,value} (stacked)",
+    "blocks.{i}.self_attn.qkv": ("bert.encoder.layer.{i}.attention.self.query",
+                                 "bert.encoder.layer.{i}.attention.self.key",
+                                 "bert.encoder.layer.{i}.attention.self.value"),
     "blocks.{i}.self_attn.out": "bert.encoder.layer.{i}.attention.output.dense",
     "blocks.{i}.norm1": "bert.encoder.layer.{i}.attention.output.LayerNorm",
     "blocks.{i}.ffn.linear1": "bert.encoder.layer.{i}.intermediate.dense",
@@ -48,7 +53,7 @@ HF_NAMES = {
     "pooler.dense": "bert.pooler.dense",
     "mlm_head.transform": "cls.predictions.transform.dense",
     "mlm_head.norm": "cls.predictions.transform.LayerNorm",
-    "mlm_head.decoder.bias": "cls.predictions.bias (decoder.weight is tied to the token embedding)",
+    "mlm_head.decoder.bias": "cls.predictions.bias",
     "nsp_head": "cls.seq_relationship",
 }
 

@@ -11,7 +11,6 @@ import math
 
 import torch
 
-from course_lib.attention import softmax
 from course_lib.checks import exercise, require
 
 
@@ -83,35 +82,3 @@ def check_attend_one(attend_one) -> None:
                         (1 / 4, "divide by the square root of d_k, not by d_k itself")]:
         require(not _same(got, torch.softmax(K @ q * scale, dim=0) @ V), hint)
     require(_same(got, want), f"expected {want.tolist()}, got {got.tolist()}")
-
-
-# ---------------------------------------------------------------- 3. a masked softmax
-
-def solution_masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last dim where mask is True ("may attend"); 0 elsewhere; all-False rows give 0."""
-    scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1)  # an all -inf row gives nan here ...
-    return torch.nan_to_num(weights, nan=0.0)  # ... which becomes 0: nothing to attend to
-
-
-@exercise("a masked softmax")
-def check_masked_softmax(masked_softmax) -> None:
-    g = torch.Generator().manual_seed(1)
-    scores = torch.randn(4, 5, generator=g, dtype=torch.float64) * 2
-    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 0, 1, 0, 1], [0, 0, 0, 0, 0]], dtype=torch.bool)
-    got = _as_tensor(masked_softmax(scores.clone(), mask.clone()))
-    want = softmax(scores, mask)
-    require(got.shape == want.shape, f"expected the scores' shape {tuple(want.shape)}, got {tuple(got.shape)}")
-    ok = slice(0, 3)  # the rows with at least one allowed key
-    require(not _same(got[ok], softmax(scores, ~mask)[ok]),
-            "the mask is inverted: True means 'may attend', so fill the positions where the mask is False")
-    require(not _same(got[ok], torch.softmax(scores.masked_fill(~mask, 0.0), dim=-1)[ok]),
-            "filling with 0 still gives exp(0) = 1, a real weight: fill masked scores with -inf")
-    require(not _same(got[ok], (torch.softmax(scores, dim=-1) * mask)[ok]),
-            "zeroing weights after the softmax leaves rows that no longer sum to 1: mask the scores before it")
-    require(_same(got[ok], want[ok]), f"wrong weights: row 1 may attend only to keys 0 and 1, expected "
-                                      f"{[round(x, 4) for x in want[1].tolist()]}, got {[round(x, 4) for x in got[1].tolist()]}")
-    require(not torch.isnan(got[3]).any(), "a row with nothing allowed gives exp(-inf) / 0 = nan: return zeros "
-                                           "for such rows (for example torch.nan_to_num)")
-    require(torch.equal(got[3], torch.zeros(5, dtype=torch.float64)),
-            f"a row with nothing allowed should be all zeros (it attends to nothing), got {got[3].tolist()}")

@@ -1,4 +1,5 @@
-"""Self-checks for the exercises of 11_pretrained_models: Conv1D -> Linear, fusing q/k/v, counting GPT-2.
+"""Self-checks for the exercises of 11_pretrained_models: Conv1D -> Linear, fusing q/k/v, counting GPT-2,
+and mean-pooling a sentence embedding.
 
 Each check compares with a reference (torch, or the course's own GPT.num_params) and names the usual
 mistake. Reference solutions are the `solution_*` functions. Deliberately left out: checks that need
@@ -27,6 +28,13 @@ def solution_gpt2_params(vocab_size: int, max_len: int, d_model: int, n_layers: 
     """Parameters of a GPT-2-shaped model (d_ff = 4 d_model, biases everywhere, head tied to the embedding)."""
     per_block = 12 * d_model ** 2 + 13 * d_model  # qkv 3d^2+3d, out d^2+d, ffn 8d^2+5d, two LayerNorms 4d
     return vocab_size * d_model + max_len * d_model + n_layers * per_block + 2 * d_model  # + the final LayerNorm
+
+
+def solution_mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """hidden (B, T, d), attention_mask (B, T) 1 = real token -> the mean over real tokens, L2-normalised (B, d)."""
+    m = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+    mean = (hidden * m).sum(dim=1) / m.sum(dim=1)
+    return mean / mean.norm(dim=-1, keepdim=True)
 
 
 def _tensor(x, what: str) -> torch.Tensor:
@@ -93,3 +101,26 @@ def check_gpt2_params(fn) -> None:
             raise Hint("the final LayerNorm (2 * d_model) is missing")
         require(got == want, f"for vocab_size={V}, max_len={T}, d_model={d}, n_layers={L} our GPT has {want:,} "
                              f"parameters, you said {got:,}")
+
+
+@exercise("mean_pool")
+def check_mean_pool(fn) -> None:
+    """fn(hidden (B, T, d), attention_mask (B, T)) -> (B, d): masked mean over real tokens, then unit length."""
+    torch.manual_seed(2)
+    hidden = torch.randn(2, 5, 4, dtype=torch.float64)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    got = _tensor(returned(fn(hidden.clone(), mask.clone()), "mean_pool"), "the sentence vectors")
+    require(got.shape == (2, 4), f"expected one vector per sentence, shape (B, d) = (2, 4), got {tuple(got.shape)}")
+    want = solution_mean_pool(hidden, mask)
+    plain = hidden.mean(1)
+    if torch.allclose(got, plain / plain.norm(dim=-1, keepdim=True)) or torch.allclose(got, plain):
+        raise Hint("the padding positions were averaged in: multiply by the mask and divide by the number of real "
+                   "tokens (attention_mask.sum), not by T")
+    masked = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+    if torch.allclose(got, masked):
+        raise Hint("right mean, but not unit length: divide each vector by its norm (as sentence-transformers does), "
+                   "so that a dot product is the cosine")
+    if torch.allclose(got, hidden[:, 0] / hidden[:, 0].norm(dim=-1, keepdim=True)):
+        raise Hint("that is the [CLS] vector; this model averages every real token")
+    require(torch.allclose(got, want), "each row should be the mean of that sentence's real token vectors, divided by "
+                                       "its length")

@@ -1,8 +1,9 @@
 """Self-checks for the exercises of 05_multi_head_attention: split the heads, merge them back.
 
 Each check runs the student's function on small tensors with a known answer and names the usual
-mistake when it goes wrong. Reference solutions are the `solution_*` functions (tested, not shown in
-the notebook). Deliberately left out: checks of whole modules (the agreement cells do that).
+mistake when it goes wrong. Reference solutions are the `solution_*` functions beside each check
+(tested; `show_solution(check_split_heads)` prints one in the notebook). Deliberately left out: checks
+of whole modules (the agreement cells do that).
 """
 
 from __future__ import annotations

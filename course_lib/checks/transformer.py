@@ -2,9 +2,10 @@
 decoding step, and BLEU's modified n-gram precision.
 
 Each check compares the student's function with a reference on fixed inputs and recognises the typical
-wrong answers (input and target swapped or not shifted, the first position's logits instead of the last,
-the next token returned without the prefix, n-gram counts not clipped, distinct n-grams counted, the
-reference's n-grams in the denominator) to give a specific hint. Reference solutions: `solution_<name>`.
+wrong answers (input and target swapped or not shifted, the model's output indexed instead of its
+.logits, the first position's logits instead of the last, the next token returned without the prefix,
+n-gram counts not clipped, distinct n-grams counted, the reference's n-grams in the denominator) to give
+a specific hint. Reference solutions: `solution_<name>`.
 Deliberately left out: timing or style checks.
 """
 
@@ -93,12 +94,26 @@ def check_shift_target(shift_target: Callable) -> None:
     require(False, "tgt_in = every token but the last, tgt_out = every token but the first")
 
 
+_LOGITS_HINT = ("model(src, ys) returns a ModelOutput (logits, attentions), not a tensor: take its logits first, "
+                "model(src, ys).logits, of shape (B, t, V)")
+
+
+def _indexed_the_output(err: Exception) -> bool:
+    """The error of slicing or calling a tensor method on the ModelOutput tuple instead of its .logits."""
+    text = str(err)
+    return "tuple indices" in text or "'ModelOutput' object" in text or text.startswith("'NoneType' object")
+
+
 @exercise("one greedy decoding step")
 def check_greedy_step(greedy_step: Callable) -> None:
     """greedy_step(model, src, ys) must return ys with the most probable next token appended."""
     model, src, ys = _tiny_model()
     with torch.no_grad():
-        got = greedy_step(model, src, ys.clone())
+        try:
+            got = greedy_step(model, src, ys.clone())
+        except (TypeError, AttributeError) as err:
+            require(not _indexed_the_output(err), _LOGITS_HINT)
+            raise
         want = solution_greedy_step(model, src, ys)
         logits = model(src, ys).logits
     require(isinstance(got, torch.Tensor), f"return a tensor of token ids, got {type(got).__name__}")

@@ -1,9 +1,12 @@
-"""BERT checkpoints (Hugging Face BertForPreTraining) loaded into the course's Bert, and fill-mask.
+"""BERT checkpoints (Hugging Face BertForPreTraining or BertModel) loaded into the course's Bert, and fill-mask.
 
-Taught in 11_pretrained_models. The course's Bert was written with BERT's names beside its own
-(course_lib.bert.HF_NAMES), so this converter is that table: the only reshaping is stacking the
-separate query, key and value projections into our fused `qkv`. Both heads come across: the masked-LM
-head (its decoder is tied to the token embedding, plus its own bias) and the next-sentence head.
+Taught in 11_pretrained_models. The course's Bert was written with BERT's names beside its own, and
+`course_lib.bert.HF_NAMES` is the one table of the conversion: `load_bert` loops over it (the only
+reshaping is stacking the separate query, key and value projections into our fused `qkv`). From a
+BertForPreTraining both heads come across (the masked-LM head, whose decoder is tied to the token
+embedding, and the next-sentence head); a BertModel (an encoder alone, such as all-MiniLM-L6-v2) has no
+heads, and `load_bert(..., heads=False)` loads the encoder and pooler only. `fill_mask_hf` is fill-mask
+with a Hugging Face tokenizer (course_lib.bert.fill_mask takes the course's own tokenizers).
 Deliberately left out: relative position variants and task heads other than pretraining.
 """
 
@@ -11,9 +14,13 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.bert import Bert, BertConfig
+from course_lib.bert import HF_NAMES, Bert, BertConfig
+from course_lib.util import evaluating
 
-from .common import copy_, copy_linear, copy_norm, copy_qkv, require_setting, resolve
+from .common import convert, require_setting, resolve, same_settings
+
+HEADS = ("mlm_head", "nsp_head")
+UNSEEN_BY_SHAPES = ("n_heads", "layer_norm_eps")
 
 
 def bert_config(hf_config, cls_id: int | None = None, sep_id: int | None = None,
@@ -39,39 +46,38 @@ def bert_config(hf_config, cls_id: int | None = None, sep_id: int | None = None,
                       cls_id=ids[0], sep_id=ids[1], mask_id=ids[2])
 
 
-def load_bert(model: Bert, hf_model) -> Bert:
-    """Copy the weights of a BertForPreTraining into our Bert, in place (shape-checked); returns it."""
-    sd = resolve(hf_model, "BertForPreTraining").state_dict()
+def bert_state(state: dict) -> dict:
+    """A BERT state dict with BertForPreTraining's names: a BertModel's keys get the "bert." prefix."""
+    if any(k.startswith("bert.") for k in state):
+        return state
+    return {f"bert.{k}": v for k, v in state.items()}
+
+
+def load_bert(model: Bert, hf_model_or_state, heads: bool = True, hf_config=None) -> Bert:
+    """Copy a BERT checkpoint into our Bert, in place (shape-checked, by the table HF_NAMES); returns it.
+
+    hf_model_or_state: a BertForPreTraining (or a checkpoint name), or a state dict (BertForPreTraining's
+    or BertModel's names). heads=False loads the encoder and pooler only and leaves the MLM and NSP heads
+    as they are (random): for checkpoints without them. With a model (or hf_config) our config must agree
+    with the checkpoint's on what shapes cannot show (n_heads, LayerNorm eps).
+    """
     if not isinstance(model, Bert):
         raise TypeError(f"model must be a course_lib.bert.Bert, got {type(model).__name__}")
-    e, emb = "bert.embeddings", model.embeddings
-    copy_(f"{e}.word_embeddings.weight", emb.tokens.weight, sd[f"{e}.word_embeddings.weight"])
-    copy_(f"{e}.position_embeddings.weight", emb.positions.weight, sd[f"{e}.position_embeddings.weight"])
-    copy_(f"{e}.token_type_embeddings.weight", emb.segments.weight, sd[f"{e}.token_type_embeddings.weight"])
-    copy_norm(f"{e}.LayerNorm", emb.norm, sd)
-    n_hf = sum(1 for k in sd if k.endswith(".attention.self.query.weight"))
-    if n_hf != len(model.layers):
-        raise ValueError(f"the Hugging Face model has {n_hf} layers (bert.encoder.layer.*), ours has "
-                         f"{len(model.layers)}")
-    for i, layer in enumerate(model.layers):
-        h = f"bert.encoder.layer.{i}"
-        copy_qkv(tuple(f"{h}.attention.self.{n}" for n in ("query", "key", "value")), layer.self_attn.qkv, sd)
-        copy_linear(f"{h}.attention.output.dense", layer.self_attn.out, sd)
-        copy_norm(f"{h}.attention.output.LayerNorm", layer.norm1, sd)
-        copy_linear(f"{h}.intermediate.dense", layer.ffn.linear1, sd)
-        copy_linear(f"{h}.output.dense", layer.ffn.linear2, sd)
-        copy_norm(f"{h}.output.LayerNorm", layer.norm2, sd)
-    copy_linear("bert.pooler.dense", model.pooler.dense, sd)
-    copy_linear("cls.predictions.transform.dense", model.mlm_head.transform, sd)
-    copy_norm("cls.predictions.transform.LayerNorm", model.mlm_head.norm, sd)
-    copy_("cls.predictions.bias", model.mlm_head.decoder.bias, sd["cls.predictions.bias"])
-    copy_linear("cls.seq_relationship", model.nsp_head, sd)
+    if isinstance(hf_model_or_state, dict):
+        state = bert_state(hf_model_or_state)
+    else:
+        hf = resolve(hf_model_or_state, "BertForPreTraining")
+        hf_config, state = hf.config, hf.state_dict()
+    if hf_config is not None:
+        same_settings(model.config, bert_config(hf_config, *(getattr(model.config, f"{t}_id") for t in
+                                                             ("cls", "sep", "mask"))), UNSEEN_BY_SHAPES, "BERT")
+    convert(model, state, HF_NAMES, skip=() if heads else HEADS)
     return model
 
 
 def bert_from_hf(hf_model_or_name, cls_id: int | None = None, sep_id: int | None = None,
                  mask_id: int | None = None) -> Bert:
-    """Our Bert with the weights of a BertForPreTraining (or a name such as "bert-base-uncased"), in eval mode."""
+    """Our Bert with the weights of a BertForPreTraining (or a name or folder such as "bert-base-uncased"), in eval mode."""
     hf = resolve(hf_model_or_name, "BertForPreTraining")
     model = Bert(bert_config(hf.config, cls_id, sep_id, mask_id))
     load_bert(model, hf)
@@ -79,19 +85,22 @@ def bert_from_hf(hf_model_or_name, cls_id: int | None = None, sep_id: int | None
 
 
 @torch.no_grad()
-def fill_mask(model: Bert, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
+def fill_mask_hf(model: Bert, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
     """The top_k (token, probability) guesses for each mask token in `text`, with a Hugging Face tokenizer.
 
-    The tokenizer adds [CLS] ... [SEP] and the segment ids; our Bert does the rest.
+    The tokenizer adds [CLS] ... [SEP] and the segment ids; our Bert does the rest. (With the course's own
+    tokenizers use course_lib.bert.fill_mask.)
     """
     if not isinstance(text, str) or tokenizer.mask_token not in text:
         raise ValueError(f"text must be a string containing {tokenizer.mask_token}, got {text!r}")
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= len(tokenizer):
+        raise ValueError(f"top_k must be an int in [1, {len(tokenizer)}], got {top_k!r}")
     device = next(model.parameters()).device
     enc = tokenizer(text, return_tensors="pt")
     ids = enc["input_ids"].to(device)  # (1, T)
     segments = enc.get("token_type_ids", torch.zeros_like(enc["input_ids"])).to(device)
-    model.eval()
-    probs = model(ids, segments).mlm_logits[0].softmax(-1)  # (T, V)
+    with evaluating(model):
+        probs = model(ids, segments).logits[0].softmax(-1)  # (T, V)
     where = (ids[0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
     out = []
     for t in where:

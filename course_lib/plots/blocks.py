@@ -1,25 +1,27 @@
 """Figures for 07_encoder: LayerNorm before/after, ReLU vs GELU, quantities per layer of a deep stack,
 attention maps per layer.
 
-Every function takes plain tensors, lists or dicts and returns the Axes it drew on. Deliberately left
-out: computing anything about a model (course_lib.blocks does that; these only draw).
+Every function takes plain tensors, lists or dicts and returns the Axes it drew on. Layers and heads are
+numbered from 1 (course_lib.plots.style). Deliberately left out: computing anything about a model
+(course_lib.blocks does that; these only draw).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import LogLocator, NullFormatter
 
-from course_lib.plots import heatmap, to_numpy
+from course_lib.plots import heatmap, style, to_numpy
 
 
 def plot_feature_distributions(before, after, labels: Sequence[str] | None = None,
                                after_title: str = "after LayerNorm", value_range: tuple[float, float] = (-12, 12),
                                axes=None):
-    """Histograms of each row's d_model values (one colour per token) before and after LayerNorm.
+    """Each token's d_model values before and after LayerNorm: one row of dots per token (so the tokens
+    stay apart), with a bar from the mean - std to the mean + std.
 
     before, after: (N, d_model) tensors, one row per token vector.
     """
@@ -27,15 +29,19 @@ def plot_feature_distributions(before, after, labels: Sequence[str] | None = Non
     if before.ndim != 2 or before.shape != after.shape:
         raise ValueError(f"before and after must be (N, d_model) of the same shape, got {before.shape} and {after.shape}")
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
-    labels = list(labels) if labels is not None else [f"token {i}" for i in range(len(before))]
+        _, axes = style.subplots(1, 2, figsize=(9.6, 0.55 * len(before) + 1.8), sharey=True)
+    labels = list(labels) if labels is not None else [f"token {i + 1}" for i in range(len(before))]
+    rng = np.random.default_rng(0)
     for ax, data, title in ((axes[0], before, "before LayerNorm"), (axes[1], after, after_title)):
-        for row, label in zip(data, labels):
-            ax.hist(row, bins=24, range=value_range, alpha=0.5, label=label)
-        ax.set_title(title)
-        ax.set_xlabel("feature value")
-    axes[0].set_ylabel("number of features")
-    axes[0].legend(fontsize=7)
+        for k, row in enumerate(data):
+            look = style.line_style(k)
+            y = k + rng.uniform(-0.18, 0.18, size=row.shape)
+            ax.scatter(row, y, s=10, color=look["color"], marker=look["marker"], alpha=0.7)
+            ax.errorbar(row.mean(), k, xerr=row.std(), color="black", capsize=4, marker="|", markersize=14)
+        ax.set(title=title, xlabel="feature value", xlim=value_range)
+    axes[0].set_yticks(range(len(labels)), labels)
+    axes[0].set_ylabel("token vector")
+    axes[0].invert_yaxis()
     axes[0].figure.tight_layout()
     return axes
 
@@ -44,14 +50,14 @@ def plot_activations(x_min: float = -4.0, x_max: float = 4.0, ax=None):
     """ReLU and GELU (exact, x * Phi(x)) on one plot: GELU is smooth and lets small negatives through."""
     x = torch.linspace(x_min, x_max, 401)
     if ax is None:
-        _, ax = plt.subplots()
-    ax.plot(x, torch.relu(x), label="ReLU: max(0, x)")
-    ax.plot(x, torch.nn.functional.gelu(x), label="GELU: x * Phi(x)")
+        _, ax = style.subplots(figsize=(6.4, 4.0))
+    ax.plot(x, torch.relu(x), label="ReLU: max(0, x)", color=style.COLORS[0], linestyle="-")
+    ax.plot(x, torch.nn.functional.gelu(x), label=r"GELU: $x\,\Phi(x)$", color=style.COLORS[1], linestyle="--")
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("pre-activation x")
     ax.set_ylabel("activation(x)")
-    ax.set_title("The feed-forward network's non-linearity")
+    ax.set_title("the feed-forward network's non-linearity")
     ax.legend()
     return ax
 
@@ -61,38 +67,45 @@ def plot_per_layer(curves: dict[str, Sequence[float]], ylabel: str, title: str, 
     if not curves:
         raise ValueError("curves must hold at least one {label: values per layer} entry")
     if ax is None:
-        _, ax = plt.subplots()
-    for label, values in curves.items():
+        _, ax = style.subplots(figsize=(6.4, 4.0))
+    for k, (label, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3, label=label)
+        ax.plot(np.arange(1, len(values) + 1), values, ms=4, label=label, **style.line_style(k))
     if log:
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=5))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("layer (1 = nearest the input)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
 def plot_depth_experiment(results: dict[str, dict[str, Sequence[float]]], axes=None):
     """Three panels from {label: depth_experiment(...)}: all-parameter gradient norms, query/key gradient
-    norms (both log scale) and how similar the tokens have become, per layer."""
+    norms (both log scale) and how similar the tokens have become, per layer; one legend below."""
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    panels = (("grad_norm", "gradient norm (all parameters)", "Gradient reaching each layer", True),
-              ("qk_grad_norm", "gradient norm (W_q, W_k)", "Gradient of the attention pattern", True),
-              ("similarity", "mean cosine similarity", "How alike the tokens are", False))
+        _, axes = style.subplots(1, 3, figsize=(10, 4.2))
+    panels = (("grad_norm", "gradient norm (all)", "gradient reaching each layer", True),
+              ("qk_grad_norm", "gradient norm (W_q, W_k)", "gradient of the attention", True),
+              ("similarity", "mean cosine similarity", "how alike the tokens are", False))
     for ax, (key, ylabel, title, log) in zip(axes, panels):
         plot_per_layer({label: r[key] for label, r in results.items()}, ylabel, title, log=log, ax=ax)
+        ax.get_legend().remove()
+        ax.set_xlabel("layer")
     axes[2].set_ylim(-0.05, 1.05)
-    axes[0].figure.tight_layout()
+    fig = axes[0].figure
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return axes
 
 
 def plot_attention_layers(weights: Sequence[torch.Tensor], tokens: Sequence[str], batch_index: int = 0,
                           per_head: bool = True, title: str = ""):
     """A grid of heatmaps from a list over layers of (B, H, T, T) attention weights: one row per layer,
-    one column per head (per_head=False: one column, the mean over heads). Returns the Axes grid."""
+    one column per head (per_head=False: one column, the mean over heads), one colour bar (0 to 1)."""
     if not weights:
         raise ValueError("weights must be a non-empty list over layers of (B, H, T, T) tensors")
     for i, w in enumerate(weights):
@@ -100,16 +113,15 @@ def plot_attention_layers(weights: Sequence[torch.Tensor], tokens: Sequence[str]
             raise ValueError(f"layer {i}: expected (B, H, T, T) weights with T = len(tokens) = {len(tokens)}, "
                              f"got shape {tuple(w.shape)}")
     n_layers, n_cols = len(weights), weights[0].shape[1] if per_head else 1
-    size = 0.28 * len(tokens) + 1.2
-    fig, axes = plt.subplots(n_layers, n_cols, figsize=(size * n_cols + 0.8, size * n_layers), squeeze=False)
+    size = min(0.3 * len(tokens) + 1.6, (style.MAX_WIDTH_IN - 1.2) / n_cols)
+    fig, axes = style.subplots(n_layers, n_cols, figsize=(size * n_cols + 1.2, size * n_layers + 0.6), squeeze=False)
     for layer, w in enumerate(weights):
         for col in range(n_cols):
             m = w[batch_index, col] if per_head else w[batch_index].mean(0)
-            which = f"head {col}" if per_head else "mean of heads"
             ax = axes[layer, col]
-            heatmap(m, rows=tokens, cols=tokens, ax=ax, vmin=0, vmax=1, colorbar=(col == n_cols - 1),
-                    title=f"layer {layer + 1}, {which}", ylabel="query" if col == 0 else None,
-                    xlabel="key" if layer == n_layers - 1 else None)
+            heatmap(m, rows=tokens, cols=tokens, ax=ax, attention=True, colorbar=False,
+                    title=style.layer_head(layer, col if per_head else "mean of heads"),
+                    ylabel="query" if col == 0 else None, xlabel="key" if layer == n_layers - 1 else None)
             if col:
                 ax.set_yticklabels([])
             if layer < n_layers - 1:
@@ -117,4 +129,5 @@ def plot_attention_layers(weights: Sequence[torch.Tensor], tokens: Sequence[str]
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    style.attention_colorbar(axes[0, 0].images[0], axes)
     return axes

@@ -2,25 +2,22 @@
 do to it.
 
 Both take a row of logits (vocab_size,) and the vocabulary's token strings. Whitespace is drawn
-visibly ("␣" for a space, "⏎" for a newline). Deliberately left out: loss curves
+visibly, as everywhere in the course ("␣" for a space, "↵" for a newline; course_lib.plots.style).
+Deliberately left out: loss curves
 (course_lib.plots.training.plot_history) and attention maps (course_lib.plots.multihead).
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import math
+
 import numpy as np
 import torch
 
 from course_lib.gpt import next_token_probs
-from course_lib.plots import to_numpy
+from course_lib.plots import set_tick_labels, style, to_numpy
 
-VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}
-
-
-def show_token(token: str) -> str:
-    """A token string with its whitespace made visible, for axis labels and printed tables."""
-    return "".join(VISIBLE.get(ch, ch) for ch in token)
+show_token = style.visible  # a token with its whitespace made visible, for axis labels and printed tables
 
 
 def _check_row(logits, tokens) -> torch.Tensor:
@@ -32,9 +29,12 @@ def _check_row(logits, tokens) -> torch.Tensor:
     return logits
 
 
-def next_token_bars(probs, tokens, k: int = 12, ax=None, title: str | None = None, color: str = "tab:blue",
-                    order=None):
-    """Bar chart of the k most likely next tokens (or of the tokens at `order`). Returns the Axes."""
+def next_token_bars(probs, tokens, k: int = 12, ax=None, title: str | None = None, color: str = style.COLORS[0],
+                    order=None, uniform: bool = False):
+    """Bar chart of the k most likely next tokens (or of the tokens at `order`). Returns the Axes.
+
+    uniform=True adds a dotted line at 1 / vocab_size, the probability of every token under a uniform guess.
+    """
     p = to_numpy(probs).reshape(-1)
     if len(tokens) != len(p):
         raise ValueError(f"got {len(tokens)} tokens for {len(p)} probabilities; pass the whole vocabulary")
@@ -44,10 +44,17 @@ def next_token_bars(probs, tokens, k: int = 12, ax=None, title: str | None = Non
         order = np.argsort(-p, kind="stable")[:k]
     order = np.asarray(order)
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 0.35 * len(order) + 1.5), 3.0))
+        longest = max(len(show_token(tokens[i])) for i in order)
+        _, ax = style.subplots(figsize=(min(style.MAX_WIDTH_IN, max(5.0, (0.42 + 0.04 * longest) * len(order) + 1.6)),
+                                        3.6 + 0.06 * min(longest, 20)))
     ax.bar(range(len(order)), p[order], color=color)
-    ax.set_xticks(range(len(order)), [show_token(tokens[i]) for i in order])
-    ax.set_ylim(0, 1.05 * max(float(p[order].max()), 1e-9))
+    set_tick_labels(ax, "x", [tokens[i] for i in order])
+    top = max(float(p[order].max()), 1e-9)
+    if uniform:
+        ax.axhline(1 / len(p), color="black", linestyle=":", label=f"uniform guess, 1/{len(p)}")
+        ax.legend()
+        top = max(top, 1 / len(p))
+    ax.set_ylim(0, 1.1 * top)
     ax.set_xlabel("next token")
     ax.set_ylabel("probability")
     ax.set_title(title or f"the {len(order)} most likely next tokens")
@@ -66,15 +73,19 @@ def sampling_panels(logits, tokens, temperatures=(0.5, 1.0, 2.0), top_k: int = 5
     settings += [(f"top-k = {top_k}", dict(top_k=top_k)), (f"top-p = {top_p:g}", dict(top_p=top_p))]
     base = next_token_probs(logits)
     order = np.argsort(-to_numpy(base).reshape(-1), kind="stable")[:k]
-    fig, axes = plt.subplots(1, len(settings), figsize=(2.6 * len(settings), 2.9), sharey=True)
-    for ax, (name, kwargs) in zip(axes, settings):
+    ncols = 3
+    nrows = math.ceil(len(settings) / ncols)
+    fig, axes = style.subplots(nrows, ncols, figsize=(10, 3.4 * nrows + 0.6), sharey=True, squeeze=False)
+    for ax, (name, kwargs) in zip(axes.flat, settings):
         probs = next_token_probs(logits, **kwargs)
         kept = int((probs > 0).sum())
-        next_token_bars(probs, tokens, ax=ax, order=order, color="tab:orange" if "top" in name else "tab:blue",
-                        title=f"{name}\n({kept} tokens possible)")
+        next_token_bars(probs, tokens, ax=ax, order=order, color=style.COLORS[1] if "top" in name else style.COLORS[0],
+                        title=f"{name}: {kept} possible")
         ax.set_ylim(0, 1)
-        if ax is not axes[0]:
+        if ax not in axes[:, 0]:
             ax.set_ylabel("")
-    fig.suptitle(title or "one next-token distribution, five ways to sample from it")
+    for ax in list(axes.flat)[len(settings):]:
+        ax.axis("off")
+    fig.suptitle(title or f"one next-token distribution, {len(settings)} ways to sample from it")
     fig.tight_layout()
-    return axes
+    return axes.ravel()[:len(settings)]

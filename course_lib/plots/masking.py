@@ -1,33 +1,79 @@
-"""Figures for 06_masking: boolean masks as grids, and a mask next to the attention it produces.
+"""Figures for 06_masking (also 04_attention and 09_bert_pretraining): boolean masks as grids, and a
+mask next to the attention it produces.
 
-A mask is drawn with rows = queries and columns = keys, True ("may attend") dark and False light, so
-a causal mask is a dark lower triangle. Deliberately left out: interactivity (course_lib.widgets.masking).
+A mask is drawn with rows = queries and columns = keys in the course's mask convention
+(course_lib.plots.style): blue = may attend, light grey with "x" hatching = blocked, sand with "/"
+hatching = blocked because the key or the query is padding, always with a legend. So a causal mask is
+a blue lower triangle. Deliberately left out: interactivity (course_lib.widgets.masking).
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 
-from course_lib.plots import heatmap, to_numpy
+from course_lib.plots import heatmap, set_tick_labels, style, to_numpy
 
-MASK_COLORS = ListedColormap(["#eeeeee", "#2b6cb0"])  # False (blocked) light grey, True (may attend) blue
+# drawn values: 1 = may attend, 0 = blocked, 0.5 = blocked because of padding (so a plain mask's image is the mask)
+MASK_COLORS = ListedColormap([style.MASK_BLOCKED, style.MASK_PADDING, style.MASK_ATTEND])
+KINDS = ("attend", "blocked", "padding")
 
 
-def mask_panel(mask, tokens=None, ax=None, title: str | None = None, keys=None):
-    """One (T_q, T_k) boolean mask as a grid: blue = may attend, grey = blocked. Returns the axes."""
+def _padding(tokens, n: int, given) -> np.ndarray:
+    if given is not None:
+        flags = np.asarray(to_numpy(given), dtype=bool).reshape(-1)
+        if flags.shape[0] != n:
+            raise ValueError(f"padding must hold one flag per position ({n}), got {flags.shape[0]}")
+        return flags
+    if tokens is None:
+        return np.zeros(n, dtype=bool)
+    return np.array([str(t) in style.PAD_TOKENS for t in tokens])
+
+
+def mask_kinds(mask, tokens=None, keys=None, padding=None) -> np.ndarray:
+    """(T_q, T_k) codes 0 = may attend, 1 = blocked, 2 = blocked where the key or the query is padding."""
+    m = to_numpy(mask) > 0.5
+    keys = tokens if keys is None else keys
+    pad_k = _padding(keys, m.shape[1], padding)
+    pad_q = _padding(tokens, m.shape[0], padding if m.shape[0] == m.shape[1] else None)
+    codes = np.where(m, 0, 1)
+    codes[~m & (pad_k[None, :] | pad_q[:, None])] = 2
+    return codes
+
+
+def mask_panel(mask, tokens=None, ax=None, title: str | None = None, keys=None, padding=None, legend: bool = True):
+    """One (T_q, T_k) boolean mask as a grid in the mask convention; returns the axes.
+
+    padding: one flag per key position (default: keys named [PAD] or <pad>). legend=False leaves the
+    legend to the caller (mask_legend on the figure).
+    """
     m = to_numpy(mask)
     if m.ndim != 2:
         raise ValueError(f"mask_panel expects a 2-D (T_q, T_k) mask, got shape {tuple(m.shape)}; "
                          f"pick one sample/head first, e.g. mask[0, 0]")
     keys = tokens if keys is None else keys
-    ax = heatmap(m, rows=tokens, cols=keys, ax=ax, title=title, cmap=MASK_COLORS, vmin=0, vmax=1, colorbar=False)
+    codes = mask_kinds(m, tokens, keys, padding)
+    if ax is None:
+        _, ax = style.subplots(figsize=(min(style.MAX_WIDTH_IN, 0.36 * m.shape[1] + 4.2), 0.34 * m.shape[0] + 1.8))
+    shown = np.where(codes == 0, 1.0, np.where(codes == 2, 0.5, 0.0))
+    heatmap(shown, rows=tokens, cols=keys, ax=ax, title=title, cmap=MASK_COLORS, vmin=0, vmax=1, colorbar=False,
+            xlabel="key (attended to)", ylabel="query (attending)")
+    for code, kind in ((1, "blocked"), (2, "padding")):
+        cells = [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(*np.nonzero(codes == code))]
+        if cells:
+            ax.add_collection(PatchCollection(cells, facecolor="none", edgecolor="#7a7a7a", linewidth=0,
+                                              hatch=style.MASK_HATCH[kind]))
     ax.set_xticks([x - 0.5 for x in range(1, m.shape[1])], minor=True)
     ax.set_yticks([y - 0.5 for y in range(1, m.shape[0])], minor=True)
-    ax.grid(which="minor", color="white", linewidth=1)
+    ax.grid(which="minor", color="white", linewidth=1.5)
     ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("key (attended to)")
-    ax.set_ylabel("query")
+    if tokens is None:
+        set_tick_labels(ax, "y", [str(i) for i in range(m.shape[0])])
+        set_tick_labels(ax, "x", [str(j) for j in range(m.shape[1])])
+    if legend:
+        style.mask_legend(ax, [k for c, k in enumerate(KINDS) if (codes == c).any()])
     return ax
 
 
@@ -35,25 +81,32 @@ def mask_gallery(masks: dict, tokens=None, title: str | None = None, size: float
     """Several named (T, T) masks side by side, e.g. {"padding": ..., "causal": ..., "both": ...}."""
     if not masks:
         raise ValueError("mask_gallery needs at least one mask")
-    fig, axes = plt.subplots(1, len(masks), figsize=(size * len(masks) + 0.5, size + 0.9), squeeze=False)
+    n = len(masks)
+    size = min(size, (style.MAX_WIDTH_IN - 1.4) / n)
+    fig, axes = style.subplots(1, n, figsize=(size * n + 1.4, size + 2.0), squeeze=False)
+    present = set()
     for ax, (name, mask) in zip(axes[0], masks.items()):
-        mask_panel(mask, tokens=tokens, ax=ax, title=name)
+        mask_panel(mask, tokens=tokens, ax=ax, title=name, legend=False)
+        present |= set(np.unique(mask_kinds(mask, tokens)).tolist())
         if ax is not axes[0][0]:
             ax.set_ylabel("")
+            ax.set_yticklabels([])
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    style.mask_legend(fig, [k for c, k in enumerate(KINDS) if c in present])
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return axes[0]
 
 
 def mask_and_weights(mask, weights, tokens=None, title: str | None = None, annotate: bool = True):
     """The mask (left) and the attention weights it produces (right); blocked cells show exactly 0."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.8))
-    mask_panel(mask, tokens=tokens, ax=left, title="mask (blue = may attend)")
+    fig, (left, right) = style.subplots(1, 2, figsize=(9.6, 4.6))
+    mask_panel(mask, tokens=tokens, ax=left, title="mask", legend=False)
     w = to_numpy(weights)
-    heatmap(w, rows=tokens, cols=tokens, ax=right, title="attention weights", vmin=0, vmax=1,
-            annotate=annotate and w.shape[0] <= 10, xlabel="key (attended to)")
+    heatmap(w, rows=tokens, cols=tokens, ax=right, title="attention weights", attention=True,
+            annotate=annotate and w.shape[0] <= 10, xlabel="key (attended to)", ylabel="query (attending)")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    style.mask_legend(fig, [k for c, k in enumerate(KINDS) if (mask_kinds(mask, tokens) == c).any()])
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return left, right

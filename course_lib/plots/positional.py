@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import patheffects
 
-from course_lib.plots import heatmap, to_numpy
+from course_lib.plots import heatmap, style, to_numpy
 
 
 def _wavelength(dim: int, d_model: int, base: float = 10000.0) -> float:
@@ -21,23 +22,33 @@ def _wavelength(dim: int, d_model: int, base: float = 10000.0) -> float:
 def plot_table(pe, ax=None, title: str = "sinusoidal positional encoding"):
     """The table as a heatmap: one row per position, one column per dimension, values in [-1, 1]."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.6))
-    ax = heatmap(pe, ax=ax, title=title, xlabel="dimension", ylabel="position", cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.images[-1].set_interpolation("nearest")  # one block per entry: sharp, and a much lighter PNG
-    return ax
+        _, ax = style.subplots(figsize=(6.4, 4.2))
+    return heatmap(pe, ax=ax, title=title, xlabel="dimension", ylabel="position", cmap=style.DIVERGING_CMAP,
+                   vmin=-1, vmax=1, cbar_label="value")
 
 
-def plot_waves(pe, dims, ax=None, title: str = "each dimension is a wave over positions"):
-    """Several columns of the table against position: fast waves in low dimensions, slow ones in high."""
+def plot_waves(pe, dims, ax=None, title: str = "each dimension is a wave over positions", samples: int = 8):
+    """Several columns of the table against position: fast waves in low dimensions, slow ones in high.
+
+    The curves are the formula drawn `samples` times finer than the integer positions (so fast waves
+    look like waves); the dots are the values the table holds. The legend sits beside the plot.
+    """
     table = to_numpy(pe)
+    max_len, d_model = table.shape
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.2))
-    for d in dims:
+        _, ax = style.subplots(figsize=(8.0, 3.8))
+    fine = np.linspace(0, max_len - 1, (max_len - 1) * samples + 1)
+    for k, d in enumerate(dims):
+        look = style.line_style(k)
         kind = "sin" if d % 2 == 0 else "cos"
-        ax.plot(table[:, d], "o-", markersize=3, linewidth=1,
-                label=f"dim {d} ({kind}, wavelength {_wavelength(d, table.shape[1]):.0f})")
+        wave = np.sin if d % 2 == 0 else np.cos
+        ax.plot(fine, wave(fine / _wavelength(d, d_model) * 2 * math.pi), color=look["color"],
+                linestyle=look["linestyle"], linewidth=1.4,
+                label=f"dim {d} ({kind}, wavelength {_wavelength(d, d_model):.0f})")
+        ax.plot(np.arange(max_len), table[:, d], linestyle="none", marker=look["marker"], markersize=4,
+                color=look["color"])
     ax.set(title=title, xlabel="position", ylabel="PE[position, dim]", ylim=(-1.15, 1.15))
-    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return ax
 
 
@@ -45,13 +56,14 @@ def plot_distance_dots(pe, positions, ax=None, title: str = "PE[i] · PE[j] depe
     """For a few positions i, the dot product PE[i] · PE[j] against j: the same curve, shifted to i."""
     table = to_numpy(pe)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.2))
+        _, ax = style.subplots(figsize=(8.0, 4.0))
     gram = table @ table.T  # (max_len, max_len)
-    for i in positions:
-        line, = ax.plot(gram[i], label=f"i = {i}")
-        ax.axvline(i, color=line.get_color(), linestyle=":", linewidth=1)
+    for k, i in enumerate(positions):
+        look = style.line_style(k)
+        ax.plot(gram[i], label=f"i = {i}", color=look["color"], linestyle=look["linestyle"])
+        ax.axvline(i, color=look["color"], linestyle=":", linewidth=1)
     ax.set(title=title, xlabel="position j", ylabel="PE[i] · PE[j]")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -59,19 +71,22 @@ def plot_position_and_dimension(pe, position: int, dimension: int):
     """Three linked views: the table with one row and one column marked, that column's wave, that row's vector."""
     table = to_numpy(pe)
     d_model = table.shape[1]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3), gridspec_kw={"width_ratios": [1.1, 1.3, 1.3]})
+    fig, axes = style.subplots(1, 3, figsize=(9.6, 3.9))
     plot_table(table, ax=axes[0], title="the table")
-    axes[0].axhline(position, color="lime", linewidth=2.5)
-    axes[0].axvline(dimension, color="lime", linewidth=2.5)
-    axes[1].plot(table[:, dimension], color="tab:blue")
-    axes[1].plot([position], [table[position, dimension]], "o", color="black")
+    for line in (axes[0].axhline(position), axes[0].axvline(dimension)):  # black on a white halo: seen on any colour
+        line.set(color="black", linewidth=2.0, linestyle="--",
+                 path_effects=[patheffects.Stroke(linewidth=5, foreground="white"), patheffects.Normal()])
+    axes[1].plot(table[:, dimension], color=style.COLORS[0])
+    axes[1].plot([position], [table[position, dimension]], "o", color="black", markersize=8)
     kind = "sin" if dimension % 2 == 0 else "cos"
     axes[1].set(title=f"dim {dimension} ({kind}), wavelength {_wavelength(dimension, d_model):.0f}",
                 xlabel="position", ylabel="value", ylim=(-1.15, 1.15))
-    axes[2].bar(range(d_model), table[position], color=["tab:orange" if d % 2 == 0 else "tab:purple"
-                                                        for d in range(d_model)])
-    axes[2].axvspan(dimension - 0.5, dimension + 0.5, color="lime", alpha=0.5, zorder=0)
-    axes[2].set(title=f"vector of position {position} (orange sin, purple cos)", xlabel="dimension",
-                ylabel="value", ylim=(-1.15, 1.15))
+    colours = [style.OKABE_ITO["orange"] if d % 2 == 0 else style.OKABE_ITO["purple"] for d in range(d_model)]
+    bars = axes[2].bar(range(d_model), table[position], color=colours)
+    for d, bar in enumerate(bars):
+        bar.set_hatch("" if d % 2 == 0 else "//")
+    bars[dimension].set(edgecolor="black", linewidth=2)
+    axes[2].set(title=f"position {position}: sin plain, cos hatched", xlabel="dimension", ylabel="value",
+                ylim=(-1.15, 1.15))
     fig.tight_layout()
     return axes

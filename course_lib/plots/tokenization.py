@@ -1,85 +1,90 @@
 """Figures of tokenization for 01_tokenization: coloured tokens, pair counts, merge steps, compression.
 
-Tokens are shown with visible whitespace: a space as "·", a newline as "↵", a tab as "→".
-Deliberately left out: anything that tokenizes (course_lib.tokenization does that); functions take
-token strings, ids or a tokenizer and only draw.
+Tokens are shown with the course's visible whitespace (course_lib.plots.style): a space as "␣", a
+newline as "↵", a tab as "⇥". HTML views escape every token. Deliberately left out: anything that
+tokenizes (course_lib.tokenization does that); functions take token strings, ids or a tokenizer and
+only draw.
 """
 
 from __future__ import annotations
 
 import html
 
-import matplotlib.pyplot as plt
+from course_lib.plots import style
+from course_lib.plots.chips import PALETTE, chip_rows
 
-PALETTE = ["#fde68a", "#bbf7d0", "#bfdbfe", "#fecaca", "#ddd6fe", "#fed7aa", "#a5f3fc", "#f5d0fe"]
-VISIBLE = str.maketrans({" ": "·", "\n": "↵", "\t": "→", "\r": "␍"})
-
-
-def visible(token: str) -> str:
-    """A token with its whitespace made visible."""
-    return token.translate(VISIBLE)
+VISIBLE = style.VISIBLE
+visible = style.visible
 
 
-def tokens_html(tokens: list[str], ids: list[int] | None = None, show_ids: bool = True) -> str:
-    """HTML: each token in a coloured box (the colour follows the id), its id underneath."""
+def tokens_html(tokens: list[str], ids: list[int] | None = None, show_ids: bool = True, colours=None,
+                notes=None) -> str:
+    """HTML: each token in a coloured box (the colour follows the id), its id underneath; text escaped.
+
+    colours / notes: one background colour and one text (instead of the id) per token.
+    """
     if ids is not None and len(ids) != len(tokens):
         raise ValueError(f"got {len(tokens)} tokens but {len(ids)} ids")
-    ids = list(range(len(tokens))) if ids is None else list(ids)
+    ids = list(range(len(tokens))) if ids is None else [int(i) for i in ids]
+    colours = colours or [PALETTE[i % len(PALETTE)] for i in ids]
+    notes = notes or ([str(i) for i in ids] if show_ids else None)
     spans = []
-    for tok, i in zip(tokens, ids):
-        label = f"<br><span style='font-size:70%;color:#555'>{i}</span>" if show_ids else ""
-        spans.append(f"<span style='display:inline-block;background:{PALETTE[i % len(PALETTE)]};"
-                     "border:1px solid #999;border-radius:3px;margin:1px;padding:0 2px;text-align:center;"
-                     f"font-family:monospace;white-space:pre'>{html.escape(visible(tok))}{label}</span>")
-    return "<div style='line-height:1.9'>" + "".join(spans) + "</div>"
+    for k, tok in enumerate(tokens):
+        label = f"<br><span style='font-size:80%;color:#333'>{html.escape(notes[k])}</span>" if notes else ""
+        spans.append(f"<span style='display:inline-block;background:{html.escape(colours[k])};color:#000;"
+                     "border:1px solid #777;border-radius:3px;margin:1px;padding:0 3px;text-align:center;"
+                     f"font-family:monospace;font-size:110%;white-space:pre'>{html.escape(visible(tok))}{label}</span>")
+    return "<div style='line-height:2.1'>" + "".join(spans) + "</div>"
 
 
 def tokenizer_html(tokenizer, text: str) -> str:
     """The tokens of `text` under `tokenizer` (anything with encode and id_to_token), with a count."""
     ids = tokenizer.encode(text)
-    head = (f"<div style='font-size:90%'>{len(ids)} tokens for {len(text)} characters "
-            f"({len(text) / max(len(ids), 1):.2f} characters per token)</div>")
-    return head + tokens_html([tokenizer.id_to_token(i) for i in ids], ids)
+    return f"<div style='font-size:90%'>{html.escape(count_line(len(ids), len(text)))}</div>" + tokens_html(
+        [tokenizer.id_to_token(i) for i in ids], ids)
+
+
+def count_line(n_tokens: int, n_chars: int) -> str:
+    """ "12 tokens for 40 characters (3.33 characters per token)" """
+    return f"{n_tokens} tokens for {n_chars} characters ({n_chars / max(n_tokens, 1):.2f} characters per token)"
+
+
+def plot_token_chips(tokens, ids=None, title: str = "tokens (colour follows the id)", show_ids: bool = True,
+                     colours=None, notes=None):
+    """The PNG twin of tokens_html: one chip per token, wrapped to the figure's width, ids (or notes)
+    underneath."""
+    ids = list(range(len(tokens))) if ids is None else [int(i) for i in ids]
+    return chip_rows([("", list(tokens), ids, colours, notes)], title, show_ids=show_ids)
 
 
 def plot_pair_counts(counts: dict, name, ax=None, top: int = 8, title: str = "adjacent pair counts"):
     """Bar chart of the `top` most frequent pairs; `name(id)` turns an id into its text."""
     pairs = sorted(counts, key=lambda p: (-counts[p], p))[:top]
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 0.35 * len(pairs) + 1.2))
-    labels = [f"'{visible(name(a))}' + '{visible(name(b))}'" for a, b in pairs]
-    ax.barh(range(len(pairs)), [counts[p] for p in pairs], color="#60a5fa")
+        _, ax = style.subplots(figsize=(6.0, 0.42 * len(pairs) + 1.6))
+    labels = [style.label(f"'{visible(name(a))}' + '{visible(name(b))}'") for a, b in pairs]
+    ax.barh(range(len(pairs)), [counts[p] for p in pairs], color=style.OKABE_ITO["blue"])
     ax.set_yticks(range(len(pairs)), labels, family="monospace")
+    ax.xaxis.get_major_locator().set_params(integer=True)  # counts are whole numbers
     ax.invert_yaxis()  # the most frequent pair on top
     ax.set_xlabel("count")
+    ax.set_ylabel("pair")
     ax.set_title(title)
     return ax
 
 
 def plot_encode_steps(tokenizer, text: str, rows: int = 6, ax=None,
                       title: str = "BPE encoding, one merge at a time"):
-    """The tokens of `text` at `rows` evenly spaced merge steps (raw bytes on top, final tokens last)."""
+    """The tokens of `text` at `rows` evenly spaced merge steps (raw bytes first, final tokens last).
+
+    Each step is a group of chips under "step k: n tokens", wrapped to the figure's width. `ax` is
+    accepted for older calls and ignored (the figure sizes itself to the chips).
+    """
     steps = tokenizer.encode_steps(text)
     picks = sorted({round(k * (len(steps) - 1) / max(rows - 1, 1)) for k in range(rows)})
-    if ax is None:
-        _, ax = plt.subplots(figsize=(min(0.11 * len(steps[0]) + 1, 14), 0.4 * len(picks) + 0.8))
-    ax.axis("off")
-    renderer = ax.figure.canvas.get_renderer()
-    to_axes = ax.transAxes.inverted()
-    gap = 5 * ax.figure.dpi / 72  # 5 points, in pixels
-    for row, k in enumerate(picks):
-        y = 1 - (row + 0.5) / len(picks)
-        ax.text(-0.01, y, f"step {k}: {len(steps[k])} tokens", transform=ax.transAxes, ha="right",
-                va="center", fontsize=8)
-        x = 0.0
-        for i in steps[k]:  # place each token right after the previous one, measured on screen
-            box = ax.text(x, y, visible(tokenizer.id_to_token(i)), transform=ax.transAxes, family="monospace",
-                          fontsize=8, va="center", ha="left",
-                          bbox={"boxstyle": "square,pad=0.15", "fc": PALETTE[i % len(PALETTE)], "ec": "#888"})
-            end = box.get_window_extent(renderer)  # the text only: add the box padding and a gap
-            x = to_axes.transform((end.x1 + gap, end.y1))[0]
-    ax.set_title(title)
-    return ax
+    groups = [(f"step {k}: {len(steps[k])} tokens", [tokenizer.id_to_token(i) for i in steps[k]], steps[k])
+              for k in picks]
+    return chip_rows(groups, title)
 
 
 def plot_compression(vocab_sizes, chars_per_token, references: dict | None = None, ax=None,
@@ -87,10 +92,12 @@ def plot_compression(vocab_sizes, chars_per_token, references: dict | None = Non
     """Characters per token against vocabulary size (log scale); `references` maps a name to
     (vocab_size, chars_per_token) for other tokenizers drawn as labelled points."""
     if ax is None:
-        _, ax = plt.subplots()
-    ax.plot(vocab_sizes, chars_per_token, "o-", label="byte-level BPE")
-    for k, (name, (size, ratio)) in enumerate((references or {}).items()):
-        ax.plot([size], [ratio], "s", color=f"C{k + 1}", label=name)
+        _, ax = style.subplots(figsize=(6.4, 4.0))
+    ax.plot(vocab_sizes, chars_per_token, label="byte-level BPE", **style.line_style(0))
+    for k, (name, (size, ratio)) in enumerate((references or {}).items(), start=1):
+        look = style.line_style(k)
+        ax.plot([size], [ratio], marker=look["marker"], color=look["color"], linestyle="none", markersize=9,
+                label=name)
     ax.set_xscale("log")
     ax.set_xlabel("vocabulary size (log scale)")
     ax.set_ylabel("characters per token")
@@ -103,8 +110,10 @@ def plot_vocabulary_growth(words_read, distinct_words, ax=None,
                            title: str = "the word vocabulary never stops growing"):
     """Distinct words seen against words read: new words keep arriving, so a word list is never complete."""
     if ax is None:
-        _, ax = plt.subplots()
-    ax.plot(words_read, distinct_words)
+        _, ax = style.subplots(figsize=(6.4, 4.0))
+    ax.plot(words_read, distinct_words, color=style.COLORS[0])
+    for axis in (ax.xaxis, ax.yaxis):  # 50k rather than 50000: short labels that never collide
+        axis.set_major_formatter(lambda v, _: f"{v / 1000:g}k" if abs(v) >= 10_000 else f"{v:,.0f}")
     ax.set_xlabel("words read")
     ax.set_ylabel("distinct words seen")
     ax.set_title(title)

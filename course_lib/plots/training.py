@@ -2,16 +2,20 @@
 
 Used by 08_encoder_decoder, 09_bert_pretraining and 10_gpt_pretraining. `LivePlot()` is a callback for
 course_lib.training.train: it redraws the curves in place (an IPython display handle) after every
-few evaluations, and does nothing outside a notebook. Deliberately left out: interactive zooming
-(`%matplotlib widget`) and logging services.
+few evaluations, and does nothing outside a notebook. When the training cell ends, the live frame is
+replaced by one line (keep=True leaves it): the notebook draws the final curves from the history, so
+the saved notebook shows them once. Deliberately left out: interactive zooming (`%matplotlib widget`)
+and logging services.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from course_lib.plots import style
 from course_lib.training import History, TrainConfig, lr_at
+
+DONE = "(the live loss plot ends with the training; plot_history(history) draws the final curves)"
 
 
 def plot_history(history: History, ax=None, title: str | None = None, log_y: bool = False):
@@ -19,11 +23,11 @@ def plot_history(history: History, ax=None, title: str | None = None, log_y: boo
     if not isinstance(history, History):
         raise TypeError(f"plot_history expects a History (what train returns), got {type(history).__name__}")
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = style.subplots(figsize=(6.4, 4.0))
     if history.steps:
-        ax.plot(history.steps, history.train_loss, label="train", color="tab:blue", alpha=0.8)
+        ax.plot(history.steps, history.train_loss, label="train", color=style.COLORS[0], linestyle="-", alpha=0.85)
     if history.val_loss:
-        ax.plot(history.val_steps, history.val_loss, "o-", label="validation", color="tab:orange", ms=3)
+        ax.plot(history.val_steps, history.val_loss, label="validation", ms=4, **style.line_style(1))
     ax.set_xlabel("step (optimizer updates)")
     ax.set_ylabel("loss")
     if log_y:
@@ -39,10 +43,10 @@ def plot_history(history: History, ax=None, title: str | None = None, log_y: boo
 def plot_lr_schedule(config: TrainConfig, ax=None):
     """The learning rate of every step: linear warmup, then cosine decay to min_lr."""
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = style.subplots(figsize=(6.4, 4.0))
     steps = list(range(config.max_steps))
-    ax.plot(steps, [lr_at(s, config) for s in steps])
-    ax.axvline(config.warmup_steps, color="gray", ls=":", label=f"end of warmup ({config.warmup_steps})")
+    ax.plot(steps, [lr_at(s, config) for s in steps], color=style.COLORS[0], linestyle="-")
+    ax.axvline(config.warmup_steps, color="black", ls=":", label=f"end of warmup ({config.warmup_steps})")
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
     ax.set_title("warmup + cosine decay")
@@ -62,14 +66,16 @@ def _in_notebook() -> bool:
 class LivePlot:
     """Callback for train(..., callback=LivePlot()): redraw the loss curves every `every` evaluations.
 
-    The figure is updated in place through an IPython display handle, so the notebook keeps one
-    figure (the last one drawn). Outside a notebook (scripts, tests, torchrun) it does nothing.
+    The figure is updated in place through an IPython display handle, so the notebook keeps one figure
+    while training runs. When the cell ends, that frame becomes one line of text (keep=True: the last
+    frame stays), since the notebook then draws the final curves itself. Outside a notebook (scripts,
+    tests, torchrun) it does nothing.
     """
 
-    def __init__(self, every: int = 1, log_y: bool = False):
+    def __init__(self, every: int = 1, log_y: bool = False, keep: bool = False):
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an int >= 1, got {every!r}")
-        self.every, self.log_y = every, log_y
+        self.every, self.log_y, self.keep = every, log_y, keep
         self.calls, self.handle, self.figure = 0, None, None
 
     def __call__(self, history: History) -> None:
@@ -81,12 +87,28 @@ class LivePlot:
         from IPython.display import display
 
         if self.figure is None:  # a Figure outside pyplot: the notebook will not show it a second time
-            self.figure = Figure(figsize=plt.rcParams["figure.figsize"], dpi=plt.rcParams["figure.dpi"])
+            self.figure = Figure(figsize=(6.4, 4.0), dpi=style.DPI)
             self.figure.add_subplot()
         ax = self.figure.axes[0]
         ax.clear()
         plot_history(history, ax=ax, log_y=self.log_y)
+        self.figure.tight_layout()
         if self.handle is None:
             self.handle = display(self.figure, display_id=True)
+            if not self.keep:
+                self._end_with_the_cell()
         else:
             self.handle.update(self.figure)
+
+    def _end_with_the_cell(self) -> None:
+        """After the running cell, replace the live frame by one line (once)."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+
+        def done(*args) -> None:
+            shell.events.unregister("post_run_cell", done)
+            if self.handle is not None:
+                self.handle.update({"text/plain": DONE}, raw=True)
+
+        shell.events.register("post_run_cell", done)

@@ -5,19 +5,22 @@ tensors plus the token strings, pick one sample of the batch, and return an HTML
 expression of a cell displays it; `save_html` writes it as a standalone page). bertviz's own views run
 with their JavaScript libraries inlined (course_lib.viz.offline), so they need no network and work in
 JupyterLab 4, Colab and a plain browser. Where bertviz (or mpld3, which ships d3) is missing, one line
-says so and the course's own static view (course_lib.viz.fallback) is shown instead.
+says so and the course's own static view (course_lib.viz.fallback) is shown instead. Either way a static
+picture of the same attention comes first (course_lib.viz.static), so a saved notebook shows it.
 Encoder-decoder models pass encoder_attentions / decoder_attentions / cross_attentions with
 encoder_tokens / decoder_tokens instead. Deliberately left out: bertviz's neuron view.
 """
 
 from __future__ import annotations
 
+import html
 import pathlib
 
 import torch
 from IPython.display import HTML
 
 from course_lib.viz import fallback, offline
+from course_lib.viz.static import AttentionView, marker, pictures
 
 
 def _layers(name: str, attentions, batch_index: int) -> list[torch.Tensor]:
@@ -81,13 +84,34 @@ def _prepare(attentions, tokens, batch_index, enc=None, dec=None, cross=None, en
     return kwargs, blocks
 
 
-def _render(kind: str, kwargs: dict, blocks, use_bertviz: bool, own_view) -> HTML:
+def _check_indices(name: str, chosen, n: int, what: str) -> None:
+    """Every index in `chosen` (an int or a list) must be an int in [0, n): else a clear error naming it."""
+    for i in [chosen] if isinstance(chosen, int) or not hasattr(chosen, "__iter__") else list(chosen):
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"{name} must hold ints (0-based {what} indices), got {i!r}")
+        if not 0 <= i < n:
+            raise IndexError(f"{name} {i} is out of range: the attention has {n} {what}s, so {name} must be in "
+                             f"[0, {n - 1}] (0-based; titles number them from 1)")
+
+
+def _check_choice(blocks, layer=None, heads=None, layers=None) -> None:
+    n_layers, n_heads = min(b[1].shape[0] for b in blocks), min(b[1].shape[1] for b in blocks)
+    if layer is not None:
+        _check_indices("layer", layer, n_layers, "layer")
+    if layers is not None:
+        _check_indices("layers", layers, n_layers, "layer")
+    if heads is not None:
+        _check_indices("heads", heads, n_heads, "head")
+
+
+def _render(kind: str, kwargs: dict, blocks, use_bertviz: bool, own_view, **choice) -> AttentionView:
+    pngs = pictures(kind, blocks, **choice)
     reason = offline.unavailable_reason() if use_bertviz else None
     if use_bertviz and reason is None:
-        return HTML(offline.offline_html(kind, **kwargs))
+        return AttentionView(offline.offline_html(kind, hide=[marker(p) for p in pngs], **kwargs), pngs, live=True)
     if reason:
         print(f"{reason}: showing the course's own {kind} view instead.")
-    return HTML(own_view())
+    return AttentionView(own_view(), pngs, live=False)
 
 
 def head_view(attentions=None, tokens=None, sentence_b_start: int | None = None, *, layer: int | None = None,
@@ -100,10 +124,13 @@ def head_view(attentions=None, tokens=None, sentence_b_start: int | None = None,
     """
     kwargs, blocks = _prepare(attentions, tokens, batch_index, encoder_attentions, decoder_attentions,
                               cross_attentions, encoder_tokens, decoder_tokens)
-    kwargs.update(sentence_b_start=sentence_b_start, layer=layer, heads=None if heads is None else list(heads))
+    _check_choice(blocks, layer=layer, heads=heads)
+    heads = None if heads is None else list(heads)
+    kwargs.update(sentence_b_start=sentence_b_start, layer=layer, heads=heads)
     if attentions is None:
         kwargs.pop("sentence_b_start")
-    return _render("head", kwargs, blocks, use_bertviz, lambda: fallback.head_view_html(blocks, layer, heads))
+    return _render("head", kwargs, blocks, use_bertviz, lambda: fallback.head_view_html(blocks, layer, heads),
+                   layer=layer, heads=heads)
 
 
 def model_view(attentions=None, tokens=None, sentence_b_start: int | None = None, *, layers=None, heads=None,
@@ -118,17 +145,22 @@ def model_view(attentions=None, tokens=None, sentence_b_start: int | None = None
         raise ValueError(f"display_mode must be 'light' or 'dark', got {display_mode!r}")
     kwargs, blocks = _prepare(attentions, tokens, batch_index, encoder_attentions, decoder_attentions,
                               cross_attentions, encoder_tokens, decoder_tokens)
-    kwargs.update(display_mode=display_mode, include_layers=None if layers is None else list(layers),
-                  include_heads=None if heads is None else list(heads))
+    _check_choice(blocks, layers=layers, heads=heads)
+    layers, heads = (None if x is None else list(x) for x in (layers, heads))
+    kwargs.update(display_mode=display_mode, include_layers=layers, include_heads=heads)
     if attentions is not None:
         kwargs["sentence_b_start"] = sentence_b_start
-    return _render("model", kwargs, blocks, use_bertviz, lambda: fallback.model_view_html(blocks, layers, heads))
+    return _render("model", kwargs, blocks, use_bertviz, lambda: fallback.model_view_html(blocks, layers, heads),
+                   layers=layers, heads=heads)
 
 
 def save_html(view, path, title: str = "attention") -> pathlib.Path:
-    """Write a view (the HTML object returned above, or its text) as a standalone page; returns the path."""
+    """Write a view (the HTML object returned above, or its text) as a standalone page; returns the path.
+
+    The title is escaped: it is text, never markup."""
     body = view.data if isinstance(view, HTML) else str(view)
     path = pathlib.Path(path)
-    path.write_text(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>\n'
+    path.write_text(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(str(title))}</title>'
+                    '</head>\n'
                     f"<body>\n{body}\n</body></html>\n", encoding="utf-8")
     return path

@@ -15,11 +15,10 @@ import io
 
 import matplotlib.pyplot as plt
 
+from course_lib.plots import style
 from course_lib.plots.multihead import attention_grid
 
-# matplotlib's tab10, the palette bertviz uses for heads (d3.schemeCategory10)
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+COLORS = style.COLORS  # one colour per head: the course's colour-blind-safe palette
 ROW, TOP, TEXT_W, GAP = 20, 46, 110, 120
 
 
@@ -29,11 +28,11 @@ def _svg_layer(attn, left, right, layer: int, heads) -> str:
     width, height = 2 * TEXT_W + GAP, TOP + T * ROW + 4
     x1, x2 = TEXT_W + 4, TEXT_W + GAP - 4
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-              f'font-family="Helvetica, Arial, sans-serif" font-size="13">'),
-             f'<text x="{width / 2}" y="14" text-anchor="middle" font-weight="bold">layer {layer}</text>']
+              f'font-family="Helvetica, Arial, sans-serif" font-size="14">'),
+             f'<text x="{width / 2}" y="14" text-anchor="middle" font-weight="bold">{style.layer_head(layer)}</text>']
     for n, h in enumerate(heads):  # legend: one coloured square per head
         x = width / 2 - 11 * len(heads) + 22 * n
-        parts.append(f'<rect x="{x}" y="20" width="16" height="12" fill="{COLORS[h % 10]}"><title>head {h}</title></rect>')
+        parts.append(f'<rect x="{x}" y="20" width="16" height="12" fill="{COLORS[h % len(COLORS)]}"><title>{style.layer_head(None, h)}</title></rect>')
     for side, tokens, x, anchor in (("q", left, TEXT_W, "end"), ("k", right, TEXT_W + GAP, "start")):
         for i, tok in enumerate(tokens):
             parts.append(f'<text x="{x}" y="{TOP + i * ROW + 14}" text-anchor="{anchor}">{html.escape(str(tok))}</text>')
@@ -43,7 +42,7 @@ def _svg_layer(attn, left, right, layer: int, heads) -> str:
                 w = float(attn[h, i, j])
                 if w >= 0.02:
                     parts.append(f'<line x1="{x1}" y1="{TOP + i * ROW + 9}" x2="{x2}" y2="{TOP + j * ROW + 9}" '
-                                 f'stroke="{COLORS[h % 10]}" stroke-width="2" stroke-opacity="{w:.2f}"/>')
+                                 f'stroke="{COLORS[h % len(COLORS)]}" stroke-width="2" stroke-opacity="{w:.2f}"/>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -60,8 +59,8 @@ def head_view_html(blocks, layer=None, heads=None) -> str:
         out.append('<div style="display:flex;flex-wrap:wrap;gap:12px">')
         out += [_svg_layer(attn[l], left, right, l, chosen) for l in layers]
         out.append("</div>")
-    out.append("<div style='font-size:11px;color:#666'>Lines: query (left) to key (right), one colour per "
-               "head, darker = more weight.</div></div>")
+    out.append("<div style='font-size:14px;color:#444'>Lines: query (left) to key (right), one colour per "
+               "head (hover a square for its number), darker = more weight.</div></div>")
     return "\n".join(out)
 
 
@@ -74,7 +73,7 @@ def model_view_html(blocks, layers=None, heads=None) -> str:
         axes = attention_grid([a[None] for a in attn], tokens=left, keys=right,
                               title=f"{name}: rows = queries, columns = keys" if name else None)
         buffer = io.BytesIO()
-        axes[0][0].figure.savefig(buffer, format="png", dpi=80)
+        axes[0][0].figure.savefig(buffer, format="png", dpi=style.DPI, bbox_inches="tight")
         plt.close(axes[0][0].figure)
         png = base64.b64encode(buffer.getvalue()).decode("ascii")
         out.append(f'<img alt="attention grid" src="data:image/png;base64,{png}"/>')

@@ -8,8 +8,12 @@ run unchanged, but inside a function that supplies what they ask `requirejs` for
   - instead of jQuery, the few calls bertviz makes on it ($(selector), append, val, text, on, ...),
     written here in a dozen lines of plain DOM code;
   - instead of require.js, a two-line `require.config` / `requirejs` stand-in.
-No third-party JavaScript is stored in this repository. Deliberately left out: neuron_view (it needs
-bertviz's own copy of a BERT implementation) and any browser without DecompressionStream (2023+).
+No third-party JavaScript is stored in this repository. Tokens reach the page only inside bertviz's
+parameters, written as JSON with every "<", ">" and "&" escaped (\u003c ...), so no token can end the
+script or open an HTML comment in it (`</script>`, `<!--<script>`), and U+2028 is escaped too. Once
+bertviz has drawn, the script hides the static picture shown before it (course_lib.viz.static).
+Deliberately left out: neuron_view (it needs bertviz's own copy of a BERT implementation) and any
+browser without DecompressionStream (2023+).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import hashlib
 import importlib.resources
 import importlib.util
 import itertools
+import json
 import re
 
 BERTVIZ_VERSION = "1.4.1"
@@ -68,6 +73,16 @@ _WRAPPER = """
     function requirejs(names, body) { body(...names.map(n => ({jquery: $, d3: d3})[n])); }
 
 BERTVIZ_JS
+    // drawn: hide the static picture(s) displayed just before this view (found by a piece of their data)
+    const pictures = HIDE_MARKERS;
+    const hidePictures = () => document.querySelectorAll("img").forEach(img => {
+      const src = img.getAttribute("src") || "";
+      if (pictures.some(piece => src.includes(piece))) {
+        (img.closest(".jp-OutputArea-child, .output_area") || img).style.display = "none";
+      }
+    });
+    hidePictures();
+    setTimeout(hidePictures, 800);
   }).catch(fail);
 })();
 """
@@ -101,9 +116,20 @@ def _split(bertviz_html: str) -> tuple[str, str]:
     return markup, script.rsplit("\n</script>", 1)[0]
 
 
-def offline_html(kind: str, **bertviz_kwargs) -> str:
+def _escape_params(script: str) -> str:
+    """Rewrite bertviz's `const params = {...}` (every copy of it) as JSON in which no "<", ">", "&" or
+    U+2028 appears raw."""
+    start = script.index("const params = ") + len("const params = ")
+    params, end = json.JSONDecoder().raw_decode(script, start)
+    text = json.dumps(params, ensure_ascii=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return script.replace(script[start:end], text)  # bertviz also copies the parameters into a comment
+
+
+def offline_html(kind: str, hide=(), **bertviz_kwargs) -> str:
     """The HTML of bertviz's `kind` view ("head" or "model") with its libraries inlined.
 
+    hide: pieces of the base64 data of static pictures that the view hides once it has drawn.
     bertviz_kwargs go to bertviz.head_view / bertviz.model_view (attention=..., tokens=..., ...).
     """
     import bertviz
@@ -115,9 +141,11 @@ def offline_html(kind: str, **bertviz_kwargs) -> str:
     digest = hashlib.sha1(uuid.sub("", script).encode()).hexdigest()[:10]
     root_id = f"course-{kind}-view-{digest}-{next(_counter)}"
     markup, script = uuid.sub(root_id, markup), uuid.sub(root_id, script)
-    script = re.sub(r"</(script)", r"<\\/\1", script, flags=re.IGNORECASE)  # tokens may not end the <script>
+    script = _escape_params(script)
+    script = re.sub(r"</(script)", r"<\\/\1", script, flags=re.IGNORECASE)  # belt and braces: nothing ends it early
+    markers = json.dumps([m for m in hide if re.fullmatch(r"[A-Za-z0-9+/=]+", m)])
     js = (_WRAPPER.replace("ROOT_ID", root_id).replace("D3_GZIP_BASE64", _d3_gzip_base64())
-          .replace("BERTVIZ_JS", script))
+          .replace("HIDE_MARKERS", markers).replace("BERTVIZ_JS", script))
     note = (f'<div id="{root_id}-note" style="font-size:12px;color:#888">Nothing drawn? Run the cell: '
             f"saved JavaScript runs only in a trusted notebook.</div>")
     return f'{markup.strip()}\n{note}\n<script type="text/javascript">{js}</script>\n'

@@ -13,6 +13,10 @@ import torch
 from course_lib.bert import IGNORE, encode_pair, fill_mask, mask_tokens
 from course_lib.plots.bert import plot_fill_mask
 from course_lib.widgets import explorer
+from course_lib.widgets.tokenization import show_chips
+
+# chip colours of the masking explorer (each chosen chip also names its fate underneath)
+FATE_COLOURS = {"not chosen": "#eeeeee", "[MASK]": "#fbe5bf", "random": "#c8eadf", "kept": "#cfe3f3"}
 
 
 def fill_mask_explorer(model, tokenizer, text: str = "Maria found a red [MASK] near the tree.",
@@ -39,26 +43,25 @@ def fill_mask_explorer(model, tokenizer, text: str = "Maria found a red [MASK] n
 
 
 def masking_explorer(tokenizer, a: str, b: str, max_len: int = 64) -> widgets.VBox:
-    """Sliders for mlm_prob and the random seed; prints the pair before and after BERT's masking."""
+    """Sliders for mlm_prob and the random seed: the pair after BERT's masking as coloured chips, each
+    chosen token marked with what became of it ([MASK], random, kept) and its original word."""
     encoded = encode_pair(tokenizer, a, b, max_len)
     ids = torch.tensor(encoded.ids)
 
     def draw(mlm_prob: float, seed: int) -> None:
         out, labels = mask_tokens(ids, tokenizer, mlm_prob, torch.Generator().manual_seed(seed))
-        shown = []
+        shown, colours, notes = [], [], []
         for original, new, label in zip(ids.tolist(), out.tolist(), labels.tolist()):
             word = tokenizer.id_to_token(new)
-            if label == IGNORE:
-                shown.append(word)
-            elif new == original:
-                shown.append(f"{word}(kept)")
-            elif word == "[MASK]":
-                shown.append(f"[MASK]<{tokenizer.id_to_token(original)}>")
-            else:
-                shown.append(f"{word}(random)<{tokenizer.id_to_token(original)}>")
+            fate = ("not chosen" if label == IGNORE else "kept" if new == original
+                    else "[MASK]" if word == "[MASK]" else "random")
+            shown.append(word)
+            colours.append(FATE_COLOURS[fate])
+            notes.append("" if fate == "not chosen" else f"{fate}: {tokenizer.id_to_token(original)}"
+                         if fate != "kept" else "kept")
         n_chosen = int((labels != IGNORE).sum())
-        print(f"{n_chosen} of {len(ids)} tokens chosen (<original> is the label the model must recover)")
-        print(" ".join(shown))
+        show_chips(f"{n_chosen} of {len(ids)} tokens chosen; under each chosen token: what became of it and the "
+                   f"label the model must recover", shown, out.tolist(), colours=colours, notes=notes)
 
     controls = {
         "mlm_prob": widgets.FloatSlider(value=0.15, min=0.0, max=1.0, step=0.05, description="mlm_prob",

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from course_lib.gpt import GPT, generate, next_token_probs
+from course_lib.plots import style
 from course_lib.plots.gpt import next_token_bars, show_token
 from course_lib.widgets import explorer
 
@@ -36,16 +37,16 @@ def sampling_explorer(model: GPT, tokenizer, prompt: str = "\n", n_tokens: int =
         settings = dict(temperature=temperature, top_k=top_k or None, top_p=top_p)
         model.eval()
         with torch.no_grad():
-            logits = model(torch.tensor([ids], device=device))[0, -1].float().cpu()  # (V,)
+            logits = model(torch.tensor([ids], device=device)).logits[0, -1].float().cpu()  # (V,)
         base, probs = next_token_probs(logits), next_token_probs(logits, **settings)
-        _, ax = plt.subplots(figsize=(7.0, 2.8))
+        _, ax = style.subplots(figsize=(8.0, 4.0))
         order = torch.argsort(probs, descending=True, stable=True)[:min(k, len(vocab))].tolist()
-        ax.bar(range(len(order)), base[order].numpy(), color="lightgrey", label="temperature 1, no filter")
+        ax.bar(range(len(order)), base[order].numpy(), color="#d9d9d9", hatch="..", edgecolor="white",
+               label="temperature 1, no filter")
         next_token_bars(probs, vocab, ax=ax, order=order,
-                        title=f"next token after {show_token(prompt[-20:])!r}: "
-                              f"{int((probs > 0).sum())} of {len(vocab)} tokens possible")
+                        title=f"after {show_token(prompt[-16:])!r}: {int((probs > 0).sum())} of {len(vocab)} possible")
         ax.set_ylim(0, 1)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right")
         plt.show()
         generator = torch.Generator(device=device).manual_seed(seed)
         out = generate(model, torch.tensor(ids, device=device), n_tokens, generator=generator, **settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from course_lib.interop import translate_text
-from course_lib.plots import heatmap
+from course_lib.plots import heatmap, style
 from course_lib.widgets import explorer
 from course_lib.widgets import gpt as gpt_widgets
 
@@ -54,14 +54,15 @@ def cross_attention_explorer(model, tokenizer, text: str, max_len: int = 40) -> 
             return
         weights = out.attentions.cross[layer][0]  # (H, T, S)
         matrix = weights.mean(0) if head == "mean" else weights[head]
-        heatmap(matrix, rows=out.output_tokens, cols=out.source_tokens, vmin=0, vmax=1,
-                title=f"cross-attention, decoder layer {layer}, " + ("mean of heads" if head == "mean" else f"head {head}"),
-                xlabel="English token attended to", ylabel="decoder input (produces the next token)")
+        heatmap(matrix, rows=out.output_tokens, cols=out.source_tokens, attention=True,
+                title="cross-attention, decoder " + style.layer_head(layer, "mean of heads" if head == "mean" else head),
+                xlabel="English token attended to", ylabel="Spanish token produced")
 
     controls = {
         "sentence": widgets.Text(value=text, description="English", continuous_update=False),
-        "layer": widgets.Dropdown(options=list(range(c.decoder_layers)), value=c.decoder_layers - 1,
-                                  description="layer"),
-        "head": widgets.Dropdown(options=["mean"] + list(range(c.n_heads)), value="mean", description="head"),
+        "layer": widgets.Dropdown(options=[(str(i + 1), i) for i in range(c.decoder_layers)],
+                                  value=c.decoder_layers - 1, description="layer"),
+        "head": widgets.Dropdown(options=[("mean", "mean")] + [(str(h + 1), h) for h in range(c.n_heads)],
+                                 value="mean", description="head"),
     }
     return explorer(draw, controls, columns=3, title="Translate, and see where each Spanish token looked")

@@ -2,7 +2,8 @@
 
 `head_explorer(attend, sentence)` takes any function attend(sentence) -> (attentions, tokens), with
 attentions the course format (a list over layers of (B, H, T, T) tensors), so it works for every model
-of the course. Deliberately left out: the bertviz views (course_lib.viz), which need no kernel.
+of the course. Layers and heads are numbered from 1 in the dropdowns and titles, as in every figure.
+Deliberately left out: the bertviz views (course_lib.viz), which need no kernel.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from course_lib.plots import heatmap
+from course_lib.plots import heatmap, style
 from course_lib.plots.multihead import head_heatmaps
 from course_lib.widgets import explorer
 
@@ -30,14 +31,15 @@ def head_explorer(attend: Callable[[str], tuple[list, list[str]]], sentence: str
             return
         weights = attentions[layer][0]  # (H, T, T)
         if head == "all":
-            head_heatmaps(weights, tokens, title=f"layer {layer}, every head (rows = queries)")
+            head_heatmaps(weights, tokens, layer=layer, title=f"{style.layer_head(layer)}, every head")
         else:
-            heatmap(weights[head], rows=tokens, cols=tokens, vmin=0, vmax=1, annotate=len(tokens) <= 10,
-                    title=f"layer {layer}, head {head}", xlabel="key (attended to)", ylabel="query")
+            heatmap(weights[head], rows=tokens, cols=tokens, attention=True, annotate=len(tokens) <= 10,
+                    title=style.layer_head(layer, head), xlabel="key (attended to)", ylabel="query (attending)")
 
     controls = {
         "sentence": widgets.Text(value=sentence, description="sentence", continuous_update=False),
-        "layer": widgets.Dropdown(options=list(range(n_layers)), value=0, description="layer"),
-        "head": widgets.Dropdown(options=["all"] + list(range(n_heads)), value="all", description="head"),
+        "layer": widgets.Dropdown(options=[(str(i + 1), i) for i in range(n_layers)], value=0, description="layer"),
+        "head": widgets.Dropdown(options=[("all", "all")] + [(str(h + 1), h) for h in range(n_heads)], value="all",
+                                 description="head"),
     }
     return explorer(draw, controls, title=title or "Which words does each head look at?")

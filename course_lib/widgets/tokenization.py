@@ -1,15 +1,33 @@
 """The explorers of 01_tokenization: coloured tokens for any text, and a BPE merge-step slider.
 
+Every token and header is HTML-escaped (a token may be any text, `<script>` included). While an
+explorer records its first state (course_lib.widgets.snapshot), the chips are also drawn as a PNG, so a
+saved notebook shows them where HTML is not rendered.
 Deliberately left out: training inside a widget (too slow to redo on every key press).
 """
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-from IPython.display import HTML, display
+import html
 
-from course_lib.plots.tokenization import tokenizer_html, tokens_html, visible
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from course_lib.plots.tokenization import count_line, plot_token_chips, tokens_html, visible
 from course_lib.widgets import explorer
+from course_lib.widgets.snapshot import figure_output, in_snapshot
+
+
+def show_chips(head: str, tokens, ids, colours=None, notes=None) -> None:
+    """Display a line of text and the token chips: HTML (escaped), plus a PNG while a snapshot is taken."""
+    bundle = {"text/html": f"<div>{html.escape(head)}</div>" + tokens_html(tokens, ids, colours=colours, notes=notes),
+              "text/plain": head + "\n" + " ".join(visible(t) for t in tokens)}
+    if in_snapshot():
+        ax = plot_token_chips(tokens, ids, title=head, colours=colours, notes=notes)
+        bundle["image/png"] = figure_output(ax.figure)["data"]["image/png"]
+        plt.close(ax.figure)
+    display(bundle, raw=True)
 
 
 def token_explorer(tokenizers: dict, text: str = "Tokenizers split text into pieces: 🙂 ünïcödé, 12345!"):
@@ -18,7 +36,9 @@ def token_explorer(tokenizers: dict, text: str = "Tokenizers split text into pie
         raise ValueError("tokenizers must map at least one name to a tokenizer")
 
     def draw(text: str, tokenizer: str) -> None:
-        display(HTML(tokenizer_html(tokenizers[tokenizer], text)))
+        tok = tokenizers[tokenizer]
+        ids = tok.encode(text)
+        show_chips(f"{tokenizer}: {count_line(len(ids), len(text))}", [tok.id_to_token(i) for i in ids], ids)
 
     controls = {
         "text": widgets.Textarea(value=text, description="text", layout=widgets.Layout(width="60%")),
@@ -47,8 +67,8 @@ def merge_stepper(tokenizer, text: str = "The lowest tower was lower than the ne
             i = next((k for k in range(len(ids)) if ids[k] != before[k]), len(ids) - 1)
             parts = " + ".join(f"'{visible(tokenizer.id_to_token(t))}'" for t in before[i:i + 2])
             what = f"merged {parts} into '{visible(tokenizer.id_to_token(ids[i]))}' (id {ids[i]})"
-        display(HTML(f"<div>step {step} of {len(steps) - 1}: {len(ids)} tokens; {what}</div>"
-                     + tokens_html([tokenizer.id_to_token(t) for t in ids], ids)))
+        show_chips(f"step {step} of {len(steps) - 1}: {len(ids)} tokens; {what}",
+                   [tokenizer.id_to_token(t) for t in ids], ids)
 
     controls = {
         "text": widgets.Text(value=text, description="sentence", layout=widgets.Layout(width="60%")),

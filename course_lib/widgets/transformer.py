@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from course_lib.plots import heatmap
+from course_lib.plots import heatmap, style
 from course_lib.transformer import translate
 from course_lib.widgets import explorer
 
@@ -36,16 +36,17 @@ def translation_explorer(model, src_tokenizer, tgt_tokenizer, text: str, title: 
         print(f"Spanish: {out.text}")
         weights = out.attentions.cross[layer][0]  # (H, T, S)
         matrix = weights.mean(0) if head == "mean" else weights[head]
-        heatmap(matrix, rows=out.output_tokens, cols=out.source_tokens, vmin=0, vmax=1,
+        heatmap(matrix, rows=out.output_tokens, cols=out.source_tokens, attention=True,
                 annotate=len(out.source_tokens) <= 8 and len(out.output_tokens) <= 8,
-                title=f"cross-attention, decoder layer {layer}, " + ("mean of heads" if head == "mean" else f"head {head}"),
+                title="cross-attention, decoder " + style.layer_head(layer, "mean of heads" if head == "mean" else head),
                 xlabel="English token attended to", ylabel="Spanish token produced")
 
     controls = {
         "sentence": widgets.Text(value=text, description="English", continuous_update=False),
-        "layer": widgets.Dropdown(options=list(range(c.decoder_layers)), value=c.decoder_layers - 1,
-                                  description="layer"),
-        "head": widgets.Dropdown(options=["mean"] + list(range(c.n_heads)), value="mean", description="head"),
+        "layer": widgets.Dropdown(options=[(str(i + 1), i) for i in range(c.decoder_layers)],
+                                  value=c.decoder_layers - 1, description="layer"),
+        "head": widgets.Dropdown(options=[("mean", "mean")] + [(str(h + 1), h) for h in range(c.n_heads)],
+                                 value="mean", description="head"),
         "decoding": widgets.Dropdown(options=["greedy", f"beam {beam_size}"], value="greedy", description="decoding"),
     }
     return explorer(draw, controls, columns=2, title=title or "Translate, and see where each Spanish word looked")

