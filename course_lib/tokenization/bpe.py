@@ -19,7 +19,7 @@ from course_lib.guards import describe
 
 from .bpe_encode import encode_chunk, lowest_pair
 from .bpe_train import learn_merges
-from .words import SPECIAL_TOKENS, check_ids, check_text
+from .words import SPECIAL_TOKENS, check_ids, check_text, split_specials
 
 # Pre-split patterns (the same in Python's `regex` and in tiktoken): merges never cross a match.
 # "gpt4" is GPT-4's (cl100k_base), exactly as tiktoken writes it.
@@ -137,24 +137,10 @@ class BPETokenizer:
         """One more than the largest id (cl100k leaves a few ids unused)."""
         return self._size
 
-    def _allowed(self, allowed_special) -> list[str]:
-        if allowed_special == "all":
-            return list(self.special_tokens)
-        if not isinstance(allowed_special, (str, Iterable)):
-            raise TypeError(f'allowed_special must be "all", a special token or a list of them, '
-                            f"got {describe(allowed_special)}")
-        allowed = [allowed_special] if isinstance(allowed_special, str) else list(allowed_special)
-        unknown = [s for s in allowed if s not in self.special_tokens]
-        if unknown:
-            raise ValueError(f"allowed_special contains unknown special tokens {unknown}; "
-                             f"known: {list(self.special_tokens)}")
-        return allowed
-
     def encode(self, text: str, allowed_special: str | Iterable[str] = ()) -> list[int]:
         """Token ids of `text`. Special tokens are recognised only if in `allowed_special` (or "all")."""
         check_text(text)
-        allowed = self._allowed(allowed_special)
-        pieces = regex.split("(" + "|".join(map(regex.escape, allowed)) + ")", text) if allowed else [text]
+        pieces = split_specials(text, self.special_tokens, allowed_special)
         ids = []
         for k, piece in enumerate(pieces):
             if k % 2:  # odd pieces are the special tokens matched by the split

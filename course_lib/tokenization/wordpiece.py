@@ -23,7 +23,7 @@ import regex
 from course_lib.guards import describe, positive_int
 
 from .installed import installed_file
-from .words import check_ids, check_text
+from .words import check_ids, check_text, split_specials
 
 BERT_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 # BERT's CJK ideograph blocks: each such character becomes a word of its own
@@ -118,24 +118,10 @@ class WordPieceTokenizer:
             start = end
         return pieces
 
-    def _allowed(self, allowed_special) -> list[str]:
-        if allowed_special == "all":
-            return list(self.special_tokens)
-        if not isinstance(allowed_special, (str, Iterable)):
-            raise TypeError(f'allowed_special must be "all", a special token or a list of them, '
-                            f"got {describe(allowed_special)}")
-        allowed = [allowed_special] if isinstance(allowed_special, str) else list(allowed_special)
-        unknown = [s for s in allowed if s not in self.special_tokens]
-        if unknown:
-            raise ValueError(f"allowed_special contains unknown special tokens {unknown}; "
-                             f"known: {list(self.special_tokens)}")
-        return allowed
-
     def tokenize(self, text: str, allowed_special: str | Iterable[str] = ()) -> list[str]:
         """Pieces of `text`: normalise, split into words, cut each word into pieces."""
         check_text(text)
-        allowed = self._allowed(allowed_special)
-        parts = regex.split("(" + "|".join(map(regex.escape, allowed)) + ")", text) if allowed else [text]
+        parts = split_specials(text, self.special_tokens, allowed_special)
         pieces = []
         for k, part in enumerate(parts):
             if k % 2:  # odd parts are the special tokens matched by the split

@@ -46,6 +46,24 @@ def check_text(text, name: str = "text") -> str:
     return text
 
 
+def split_specials(text: str, special_tokens, allowed_special) -> list[str]:
+    """text cut around the allowed special tokens: even parts are ordinary text, odd parts special tokens.
+
+    allowed_special is "all", one special token, or a list of them (of `special_tokens`); () allows none.
+    """
+    if allowed_special == "all":
+        allowed = list(special_tokens)
+    elif not isinstance(allowed_special, (str, Iterable)):
+        raise TypeError(f'allowed_special must be "all", a special token or a list of them, '
+                        f"got {describe(allowed_special)}")
+    else:
+        allowed = [allowed_special] if isinstance(allowed_special, str) else list(allowed_special)
+    unknown = [s for s in allowed if s not in special_tokens]
+    if unknown:
+        raise ValueError(f"allowed_special contains unknown special tokens {unknown}; known: {list(special_tokens)}")
+    return regex.split("(" + "|".join(map(regex.escape, allowed)) + ")", text) if allowed else [text]
+
+
 class _Vocabulary:
     """What the character and word tokenizers share: a list of token strings, SPECIAL_TOKENS first."""
 
