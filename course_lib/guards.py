@@ -123,6 +123,19 @@ def check_mask(mask, *target: int, name: str = "mask") -> None:
     ok = mask.dim() <= len(target) and all(m in (1, t) for m, t in zip(reversed(mask.shape), reversed(target)))
     if not ok:
         raise ValueError(f"{name} of shape {tuple(mask.shape)} does not broadcast: expected {expected}")
+    if _inverted_causal(mask):
+        raise ValueError(f"{name} is True exactly above the diagonal: an inverted causal mask (True = blocked, the "
+                         f"convention of torch.nn.MultiheadAttention), which would leave the last query nothing to "
+                         f"attend to. Here True = may attend: pass course_lib.masking.causal_mask(T), or ~{name}")
+
+
+def _inverted_causal(mask: Tensor) -> bool:
+    """True when every (T, T) matrix of a bool mask is the strict upper triangle (its first cell says no at
+    once for every mask that lets the first query see the first key, so the check is nearly free)."""
+    if mask.dim() < 2 or mask.shape[-1] != mask.shape[-2] or mask.shape[-1] < 2 or bool(mask[..., 0, 0].any()):
+        return False
+    upper = torch.ones(mask.shape[-2:], dtype=torch.bool, device=mask.device).triu(1)
+    return bool((mask == upper).all())
 
 
 def check_qkv(q, k, v=None) -> None:

@@ -170,6 +170,8 @@ class MultiHeadAttention(nn.Module):
             heads, weights = attention.attend(q, k, v, mask, dropout_p=p)
         else:  # the fused kernel; a causal mask given as a flag lets it skip whole blocks
             heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=is_causal)
+            if mask is not None:  # a query with no key to see gives zeros, as attention.attend does (older
+                heads = heads.masked_fill(~mask.any(-1, keepdim=True), 0.0)  # torch releases give NaN)
             weights = None
         return self.out(merge_heads(heads)), weights  # (B, T_q, d_model), (B, H, T_q, T_k) or None
 

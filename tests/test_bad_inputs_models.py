@@ -74,3 +74,43 @@ def test_attention_building_blocks():
 def test_gpt_config_switches(field, value, match):
     with pytest.raises(ValueError, match=f"GPTConfig.{match}"):
         GPTConfig(vocab_size=10, **{"n_heads": 4, "d_model": 16, field: value})
+
+
+def test_an_inverted_causal_mask_is_named_not_a_silent_zero_row():
+    from course_lib.attention import scaled_dot_product_attention
+    from course_lib.masking import causal_mask
+
+    q = torch.randn(2, 4, 8)
+    for inverted in (~causal_mask(4), torch.ones(4, 4, dtype=torch.bool).triu(1)[None]):
+        with pytest.raises(ValueError, match="inverted causal mask"):
+            scaled_dot_product_attention(q, q, q, mask=inverted)
+        with pytest.raises(ValueError, match="inverted causal mask"):
+            MultiHeadAttention(8, 2)(q, mask=inverted)
+    # a left-padded row legitimately blocks the first query entirely: allowed, and its weights are zero
+    left_padded = causal_mask(4) & torch.tensor([False, True, True, True])
+    _, w = scaled_dot_product_attention(q, q, q, mask=left_padded)
+    assert w[:, 0].abs().sum() == 0 and torch.allclose(w[:, 1:].sum(-1), torch.ones(2, 3))
+
+
+def test_the_fused_path_gives_zeros_for_a_query_with_no_key_on_every_torch_release(monkeypatch):
+    """Older torch releases return NaN for a fully masked row; the NaN would then spread through every
+    later layer (0 weight x NaN value = NaN). The fused path must match the readable one regardless."""
+    import torch.nn.functional as F
+
+    from course_lib import multihead
+
+    real = F.scaled_dot_product_attention
+
+    def like_older_torch(q, k, v, attn_mask=None, **kw):
+        out = real(q, k, v, attn_mask=attn_mask, **kw)
+        return out if attn_mask is None else out.masked_fill(~attn_mask.any(-1, keepdim=True), float("nan"))
+
+    monkeypatch.setattr(multihead.F, "scaled_dot_product_attention", like_older_torch)
+    torch.manual_seed(0)
+    mha, x = MultiHeadAttention(8, 2).eval(), torch.randn(1, 4, 8)
+    mask = torch.tensor([False, True, True, True]).expand(4, 4).clone()
+    mask[0] = False  # the first query may see nothing
+    fused, _ = mha(x, mask=mask)
+    readable, _ = mha(x, mask=mask, need_weights=True)
+    assert torch.isfinite(fused).all()
+    torch.testing.assert_close(fused, readable)

@@ -73,3 +73,50 @@ def test_setup_cell_runs_outside_colab():
     namespace = {}
     exec(runtime.SETUP_CELL, namespace)
     assert isinstance(namespace["device"], torch.device) and isinstance(namespace["QUICK"], bool)
+
+
+def _figure_png(transparent: bool = False) -> bytes:
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.imshow(np.random.default_rng(0).random((20, 20)))
+    ax.set_title("attention")
+    out = io.BytesIO()
+    fig.savefig(out, format="png", transparent=transparent)
+    plt.close(fig)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("as_text", [True, False])
+def test_inline_figures_are_saved_with_256_colours_and_look_the_same(as_text):
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_lib.runtime import _compacted
+
+    raw = _figure_png()
+    data = base64.b64encode(raw).decode("ascii") if as_text else raw
+    small = _compacted(lambda fig: data)(None)
+    assert isinstance(small, type(data))
+    small = base64.b64decode(small) if as_text else small
+    before, after = Image.open(io.BytesIO(raw)), Image.open(io.BytesIO(small))
+    assert after.mode == "P" and after.size == before.size
+    assert len(small) < 0.6 * len(raw), (len(small), len(raw))
+    diff = np.abs(np.asarray(before.convert("RGB"), float) - np.asarray(after.convert("RGB"), float))
+    assert diff.mean() < 1.0 and np.percentile(diff, 99.9) < 40  # the same picture to the eye
+
+
+def test_a_transparent_figure_keeps_every_colour():
+    from course_lib.runtime import _compacted
+
+    raw = _figure_png(transparent=True)
+    assert _compacted(lambda fig: raw)(None) is raw
+    assert _compacted(lambda fig: None)(None) is None
