@@ -47,7 +47,6 @@ from course_lib.training.perf import make_optimizer
 
 NANOGPT = dict(n_layers=4, n_heads=4, d_model=128, max_len=64, dropout=0.0)
 NANOGPT_RECIPE = dict(batch_size=12, lr=1e-3, min_lr=1e-4, warmup_steps=100, max_steps=2000)
-NANOGPT_FIGURES = "nanoGPT here: 13-14k tokens/s, ~40% MFU, val 1.886 after 2000 steps in ~128 s (1.89 at ~120 s)"
 TARGET = 1.88
 
 
@@ -126,7 +125,6 @@ def speed(train_ids, vocab_size: int, threads: int, repeats: int, chunk: int, pe
               f"({fpt / 1e6:.2f} MFLOPs/token)")
     print(f"   course / TransformerEncoderLayer at nanoGPT's configuration: {statistics.median(ratios):.2f}x "
           "(median of the paired chunks)")
-    print(f"   {NANOGPT_FIGURES}")
     return medians
 
 
@@ -274,7 +272,6 @@ def main(argv=None) -> int:
             ratios = [y[TARGET][k + 1] / reference(x)[k] for x, y in zip(a, b) if y[TARGET]]
             if ratios:
                 print(f"      {what}: {statistics.median(ratios):.2f}x (load may differ between the runs)")
-        print("   target <= 0.70x: about 90 s against nanoGPT's ~128 s")
     return 0
 
 

@@ -15,11 +15,37 @@ import io
 
 import matplotlib.pyplot as plt
 
+from course_lib import guards
 from course_lib.plots import style
 from course_lib.plots.multihead import attention_grid
 
 COLORS = style.COLORS  # one colour per head: the course's colour-blind-safe palette
 ROW, TOP, TEXT_W, GAP = 20, 46, 110, 120
+
+
+def check_indices(name: str, chosen, n: int, what: str, many: bool = False) -> None:
+    """chosen: one index (many=False) or a non-empty list of them (many=True), each an int in [0, n)."""
+    if many and not isinstance(chosen, (list, tuple, range)):
+        raise TypeError(f"{name} must be a list of 0-based {what} indices, e.g. {name}=[0], got {chosen!r}")
+    if many and len(chosen) == 0:
+        raise ValueError(f"{name} must hold at least one {what} index (leave it None to show every {what})")
+    for i in chosen if many else [chosen]:
+        if not guards.is_int(i):
+            raise TypeError(f"{name} must hold ints (0-based {what} indices), got {i!r}")
+        if not 0 <= i < n:
+            raise IndexError(f"{name} {i} is out of range: the attention has {n} {what}s, so {name} must be in "
+                             f"[0, {n - 1}] (0-based; titles number them from 1)")
+
+
+def check_choice(blocks, layer=None, heads=None, layers=None) -> None:
+    """The layer / layers / heads chosen must exist in every block (name, attn (L, H, T_q, T_k), left, right)."""
+    n_layers, n_heads = min(b[1].shape[0] for b in blocks), min(b[1].shape[1] for b in blocks)
+    if layer is not None:
+        check_indices("layer", layer, n_layers, "layer")
+    if layers is not None:
+        check_indices("layers", layers, n_layers, "layer", many=True)
+    if heads is not None:
+        check_indices("heads", heads, n_heads, "head", many=True)
 
 
 def _svg_layer(attn, left, right, layer: int, heads) -> str:
@@ -49,6 +75,7 @@ def _svg_layer(attn, left, right, layer: int, heads) -> str:
 
 def head_view_html(blocks, layer=None, heads=None) -> str:
     """blocks: list of (name, attn (L, H, T_q, T_k) numpy, query tokens, key tokens)."""
+    check_choice(blocks, layer=layer, heads=heads)
     out = ['<div class="course-head-view" style="font-family:Helvetica, Arial, sans-serif">']
     for name, attn, left, right in blocks:
         L, H = attn.shape[:2]
@@ -66,6 +93,7 @@ def head_view_html(blocks, layer=None, heads=None) -> str:
 
 def model_view_html(blocks, layers=None, heads=None) -> str:
     """The layers x heads grid of heatmaps for each block, as inline PNG images."""
+    check_choice(blocks, layers=layers, heads=heads)
     out = ['<div class="course-model-view">']
     for name, attn, left, right in blocks:
         attn = attn if layers is None else attn[list(layers)]

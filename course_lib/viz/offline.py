@@ -132,6 +132,8 @@ def offline_html(kind: str, hide=(), **bertviz_kwargs) -> str:
     hide: pieces of the base64 data of static pictures that the view hides once it has drawn.
     bertviz_kwargs go to bertviz.head_view / bertviz.model_view (attention=..., tokens=..., ...).
     """
+    if kind not in ("head", "model"):
+        raise ValueError(f"kind must be 'head' or 'model' (bertviz's neuron view is left out), got {kind!r}")
     import bertviz
 
     view = {"head": bertviz.head_view, "model": bertviz.model_view}[kind]

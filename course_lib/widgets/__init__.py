@@ -14,15 +14,47 @@ inline backend.
 from __future__ import annotations
 
 import html
+import inspect
 from typing import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
+from course_lib import guards
 from course_lib.widgets.snapshot import record
 
 EMPTY = {"text/plain": ""}
+
+
+def _check_text(name: str, value, none: bool = False) -> str | None:
+    """value, if it is a string (or None when none=True)."""
+    if not (isinstance(value, str) or (none and value is None)):
+        raise TypeError(f"{name} must be a string{' or None' if none else ''}, got {guards.describe(value)}")
+    return value
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    """value, if it is an int in [low, high] (a slider would silently move it inside its range)."""
+    if not guards.is_int(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
+    return value
+
+
+def _check_model(name: str, model, cls: type, what: str):
+    """model, if it is an instance of cls (`what` names it in the error, e.g. "course_lib.bert.Bert")."""
+    if not isinstance(model, cls):
+        raise TypeError(f"{name} must be a {what} (trained or not), got {type(model).__name__}")
+    return model
+
+
+def _check_tokens(name: str, tokens, n: int | None = None) -> list[str]:
+    """tokens, if it is a list of strings (of length n when given)."""
+    if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
+        raise TypeError(f"{name} must be a list of token strings, got {guards.describe(tokens)}")
+    if n is not None and len(tokens) != n:
+        raise ValueError(f"{name} has {len(tokens)} tokens, expected {n}")
+    return list(tokens)
 
 
 class Explorer(widgets.VBox):
@@ -61,8 +93,25 @@ def explorer(draw: Callable[..., None], controls: dict, columns: int = 3, title:
     redraws by hand, `box.controls` holds the controls, `box.output` the output area, `box.draw` the
     draw function and `box.snapshot` the outputs of the first state (shown as a static picture).
     """
+    if not callable(draw):
+        raise TypeError(f"draw must be a function draw(**values), got {type(draw).__name__}")
+    if not isinstance(controls, dict):
+        raise TypeError(f"controls must be a dict from names to ipywidgets controls, got {type(controls).__name__}")
     if not controls:
         raise ValueError("explorer needs at least one control")
+    for name, c in controls.items():
+        if not (isinstance(c, widgets.Widget) and hasattr(c, "value")):
+            raise TypeError(f"controls[{name!r}] must be an ipywidgets control with a value (a slider, a dropdown, "
+                            f"a text box ...), got {type(c).__name__}")
+    try:
+        inspect.signature(draw).bind(**dict.fromkeys(controls))
+    except TypeError:
+        raise TypeError(f"draw must take the controls' names as keyword arguments ({', '.join(controls)}), "
+                        f"got draw{inspect.signature(draw)}") from None
+    except ValueError:  # no signature to read (a built-in function): its first call will say
+        pass
+    guards.positive_int("columns", columns)
+    _check_text("title", title, none=True)
     out = widgets.Output()
     items = list(controls.values())
     rows = [widgets.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]

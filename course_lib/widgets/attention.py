@@ -11,12 +11,26 @@ import math
 import ipywidgets as widgets
 import torch
 
+from course_lib import guards
 from course_lib.attention import additive_scores, bilinear_scores, dot_scores, scaled_dot_scores, softmax
 from course_lib.plots.attention import plot_weights_and_row
-from course_lib.widgets import explorer
+from course_lib.widgets import _check_int, _check_tokens, explorer
 
 SCORES = ("additive (MLP)", "bilinear", "dot", "scaled dot")
 D_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def _check_x(x) -> torch.Tensor:
+    """x, if it is a (T, d_model) tensor of finite numbers with T >= 1 and no all-zero row."""
+    guards.tensor("x", x, dims=2, what="(T, d_model)")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x must hold at least one token vector of at least one number, got shape {tuple(x.shape)}")
+    if not torch.isfinite(x.float()).all():
+        raise ValueError("x holds NaN or inf values; token vectors must be finite numbers")
+    if (x.float().norm(dim=-1) == 0).any():
+        raise ValueError("x has an all-zero row: each token vector is rescaled to norm sqrt(d_model), which needs a "
+                         "non-zero vector")
+    return x
 
 
 def explorer_weights(x: torch.Tensor, d_k: int, score: str, temperature: float, seed: int = 0) -> torch.Tensor:
@@ -26,10 +40,12 @@ def explorer_weights(x: torch.Tensor, d_k: int, score: str, temperature: float, 
     for every d_k. Projections are the first d_k columns of one fixed random matrix: a larger d_k adds
     dimensions and keeps the old ones. Scores are divided by `temperature` before the softmax.
     """
+    _check_x(x)
+    _check_int("d_k", d_k, 1, max(D_KS))
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    guards.number("temperature", temperature, 0, float("inf"), low_open=True)
+    guards.positive_int("seed", seed, minimum=0)
     g = torch.Generator().manual_seed(seed)
     d_model = x.shape[1]
     d_max, d_hidden = max(D_KS), 16
@@ -52,8 +68,7 @@ def explorer_weights(x: torch.Tensor, d_k: int, score: str, temperature: float, 
 
 def attention_explorer(x: torch.Tensor, tokens, seed: int = 0) -> widgets.VBox:
     """Sliders for d_k and temperature, dropdowns for the score function and the query token."""
-    if len(tokens) != x.shape[0]:
-        raise ValueError(f"{len(tokens)} tokens for {x.shape[0]} token vectors")
+    _check_tokens("tokens", tokens, _check_x(x).shape[0])
 
     def draw(d_k: int, temperature: float, score: str, query: int) -> None:
         w = explorer_weights(x, d_k, score, temperature, seed)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
-from course_lib.bert import IGNORE, encode_pair, fill_mask, mask_tokens
+from course_lib.bert import IGNORE, Bert, encode_pair, fill_mask, mask_tokens
 from course_lib.plots.bert import plot_fill_mask
-from course_lib.widgets import explorer
+from course_lib.widgets import _check_int, _check_model, _check_text, explorer
 from course_lib.widgets.tokenization import show_chips
 
 # chip colours of the masking explorer (each chosen chip also names its fate underneath)
@@ -22,6 +22,9 @@ FATE_COLOURS = {"not chosen": "#eeeeee", "[MASK]": "#fbe5bf", "random": "#c8eadf
 def fill_mask_explorer(model, tokenizer, text: str = "Maria found a red [MASK] near the tree.",
                        top_k: int = 5) -> widgets.VBox:
     """A text box (press Enter to apply; write [MASK] where a word should be guessed) and a top-k slider."""
+    _check_model("model", model, Bert, "course_lib.bert.Bert")
+    _check_text("text", text)
+    _check_int("top_k", top_k, 1, 10)
 
     def draw(text: str, top_k: int) -> None:
         try:
@@ -44,7 +47,11 @@ def fill_mask_explorer(model, tokenizer, text: str = "Maria found a red [MASK] n
 
 def masking_explorer(tokenizer, a: str, b: str, max_len: int = 64) -> widgets.VBox:
     """Sliders for mlm_prob and the random seed: the pair after BERT's masking as coloured chips, each
-    chosen token marked with what became of it ([MASK], random, kept) and its original word."""
+    chosen token marked with what became of it ([MASK], random, kept) and its original word. A pair
+    longer than max_len is cut (as in pretraining), and a line says how many tokens were dropped."""
+    if not all(callable(getattr(tokenizer, m, None)) for m in ("encode", "token_to_id", "id_to_token")):
+        raise TypeError(f"tokenizer must be a course tokenizer (with encode, token_to_id and id_to_token), "
+                        f"got {type(tokenizer).__name__}")
     encoded = encode_pair(tokenizer, a, b, max_len)
     ids = torch.tensor(encoded.ids)
 
@@ -60,6 +67,8 @@ def masking_explorer(tokenizer, a: str, b: str, max_len: int = 64) -> widgets.VB
             notes.append("" if fate == "not chosen" else f"{fate}: {tokenizer.id_to_token(original)}"
                          if fate != "kept" else "kept")
         n_chosen = int((labels != IGNORE).sum())
+        if encoded.truncated:
+            print(f"the pair is longer than max_len={max_len}: {encoded.truncated} tokens were cut")
         show_chips(f"{n_chosen} of {len(ids)} tokens chosen; under each chosen token: what became of it and the "
                    f"label the model must recover", shown, out.tolist(), colours=colours, notes=notes)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from course_lib import guards
 from course_lib.blocks import LayerNorm, depth_experiment
 from course_lib.plots.blocks import plot_depth_experiment, plot_feature_distributions
 from course_lib.widgets import explorer
@@ -18,6 +19,9 @@ from course_lib.widgets import explorer
 def depth_explorer(d_model: int = 32, seq_len: int = 12, batch: int = 4, max_layers: int = 48) -> widgets.VBox:
     """Slide the depth, switch residuals and the norm placement: gradient norms and token similarity per
     layer of a freshly initialised stack, next to the same stack with residuals and post-norm as a baseline."""
+    for name, value in (("d_model", d_model), ("seq_len", seq_len), ("batch", batch)):
+        guards.positive_int(name, value)
+    guards.positive_int("max_layers", max_layers, minimum=2)
 
     def draw(n_layers: int, residual: bool, placement: str) -> None:
         norm_first = placement.startswith("pre")
@@ -29,8 +33,8 @@ def depth_explorer(d_model: int = 32, seq_len: int = 12, batch: int = 4, max_lay
         plot_depth_experiment(results)
 
     controls = {
-        "n_layers": widgets.IntSlider(value=24, min=2, max=max_layers, step=2, description="n_layers",
-                                      continuous_update=False),
+        "n_layers": widgets.IntSlider(value=min(24, max_layers), min=2, max=max_layers, step=2,
+                                      description="n_layers", continuous_update=False),
         "residual": widgets.Checkbox(value=False, description="residual connections"),
         "placement": widgets.Dropdown(options=["post-norm", "pre-norm"], value="post-norm", description="LayerNorm"),
     }
@@ -44,8 +48,13 @@ def layer_norm_explorer(x: torch.Tensor | None = None) -> widgets.VBox:
         g = torch.Generator().manual_seed(0)
         x = torch.randn(5, 64, generator=g) * torch.tensor([[0.5], [1.0], [2.0], [4.0], [8.0]]) \
             + torch.tensor([[-6.0], [-2.0], [0.0], [3.0], [8.0]])
-    if x.dim() != 2:
-        raise ValueError(f"x must be (N, d_model) token vectors, got shape {tuple(x.shape)}")
+    guards.tensor("x", x, dims=2, what="(N, d_model) token vectors")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"x must hold floating-point token vectors, got dtype {x.dtype}")
+    if x.shape[0] == 0 or x.shape[1] < 2:
+        raise ValueError(f"x must hold at least one token vector of at least 2 numbers, got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError("x holds NaN or inf values; token vectors must be finite numbers")
     ln = LayerNorm(x.shape[-1])
 
     def draw(gain: float, bias: float) -> None:

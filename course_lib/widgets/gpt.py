@@ -10,10 +10,11 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
+from course_lib import guards
 from course_lib.gpt import GPT, generate, next_token_probs
 from course_lib.plots import style
 from course_lib.plots.gpt import next_token_bars, show_token
-from course_lib.widgets import explorer
+from course_lib.widgets import _check_int, _check_model, _check_text, explorer
 
 
 def sampling_explorer(model: GPT, tokenizer, prompt: str = "\n", n_tokens: int = 120, seed: int = 0,
@@ -21,10 +22,17 @@ def sampling_explorer(model: GPT, tokenizer, prompt: str = "\n", n_tokens: int =
     """Explorer: prompt, temperature, top-k (0 = off), top-p and seed -> next-token bars and one sample.
 
     The bars show the distribution the next token is drawn from (after temperature and filtering); the
-    grey bars behind them are the model's own distribution at temperature 1.
+    grey bars behind them are the model's own distribution at temperature 1. A prompt longer than the
+    model's max_len is read from its last max_len tokens. k: how many bars.
     """
-    if not isinstance(model, GPT):
-        raise TypeError(f"model must be a course_lib.gpt.GPT, got {type(model).__name__}")
+    _check_model("model", model, GPT, "course_lib.gpt.GPT")
+    if getattr(tokenizer, "vocab_size", None) != model.config.vocab_size:
+        raise ValueError(f"tokenizer has {getattr(tokenizer, 'vocab_size', 'no')} tokens but the model was built for "
+                         f"vocab_size={model.config.vocab_size}: pass the tokenizer the model was trained with")
+    _check_text("prompt", prompt)
+    guards.positive_int("n_tokens", n_tokens)
+    _check_int("seed", seed, 0, 20)
+    guards.positive_int("k", k)
     vocab = [tokenizer.id_to_token(i) for i in range(tokenizer.vocab_size)]
     device = next(model.parameters()).device
 

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from course_lib import guards
 from course_lib.interop import translate_text
 from course_lib.plots import heatmap, style
-from course_lib.widgets import explorer
+from course_lib.transformer import EncoderDecoder
+from course_lib.widgets import _check_model, _check_text, explorer
 from course_lib.widgets import gpt as gpt_widgets
+
+
+def _check_hf_tokenizer(tokenizer) -> None:
+    """tokenizer must be a Hugging Face tokenizer (callable on text, with convert_ids_to_tokens)."""
+    if not (callable(tokenizer) and hasattr(tokenizer, "convert_ids_to_tokens")):
+        raise TypeError(f"tokenizer must be a Hugging Face tokenizer (e.g. from load_pretrained), got "
+                        f"{type(tokenizer).__name__}; for a course tokenizer use course_lib.widgets.gpt or "
+                        f"course_lib.widgets.transformer")
 
 
 class TokenizerView:
     """The few methods 10's sampling explorer calls (encode, decode, id_to_token, vocab_size) on a HF tokenizer."""
 
     def __init__(self, tokenizer):
+        _check_hf_tokenizer(tokenizer)
         self.tokenizer = tokenizer
         self.vocab_size = len(tokenizer)
 
@@ -40,6 +51,10 @@ def sampling_explorer(model, tokenizer, prompt: str, n_tokens: int = 30, k: int 
 
 def cross_attention_explorer(model, tokenizer, text: str, max_len: int = 40) -> widgets.VBox:
     """Explorer: an English sentence, a decoder layer and a head ("mean" = average of the heads)."""
+    _check_model("model", model, EncoderDecoder, "course_lib.transformer.EncoderDecoder")
+    _check_hf_tokenizer(tokenizer)
+    _check_text("text", text)
+    guards.positive_int("max_len", max_len)
     c = model.config
 
     def draw(sentence: str, layer: int, head) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import torch
 
+from course_lib import guards
 from course_lib.attention import scaled_dot_product_attention
 from course_lib.masking import causal_mask, combine_masks, padding_mask, window_mask
 from course_lib.plots.masking import mask_and_weights
@@ -19,10 +20,14 @@ WORDS = ["the", "small", "cat", "sat", "on", "a", "warm", "mat", "by", "the", "d
 
 
 def build_mask(kind: str, T: int, window: int = 1, n_pad: int = 0, pad_id: int = 0):
-    """(ids (1, T), mask broadcastable to (1, 1, T, T) or None) for one of KINDS; the last n_pad ids are pad_id."""
+    """(ids (1, T), mask broadcastable to (1, 1, T, T) or None) for one of KINDS; the last n_pad ids are
+    pad_id, the others 1..T (so pad_id must not be one of them)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if not 0 <= n_pad < T:
+    guards.positive_int("T", T)
+    if not guards.is_int(pad_id) or 1 <= pad_id <= T:
+        raise ValueError(f"pad_id must be an int outside 1..{T} (the ids of the real tokens), got {pad_id!r}")
+    if not guards.is_int(n_pad) or not 0 <= n_pad < T:
         raise ValueError(f"n_pad must be in [0, {T}) so that at least one token is real, got {n_pad}")
     ids = torch.arange(1, T + 1)[None, :]  # (1, T): real ids 1..T, never pad_id 0
     ids[:, T - n_pad:] = pad_id
@@ -36,6 +41,9 @@ def build_mask(kind: str, T: int, window: int = 1, n_pad: int = 0, pad_id: int =
 
 def mask_builder(T: int = 8, d: int = 16, seed: int = 0) -> widgets.VBox:
     """Explorer: mask type, window size and padding length -> the mask and the attention weights."""
+    guards.positive_int("T", T)
+    guards.positive_int("d", d)
+    guards.positive_int("seed", seed, minimum=0)
     g = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(1, 1, T, d, generator=g) for _ in range(3))  # (B=1, H=1, T, d)
     words = (WORDS * (T // len(WORDS) + 1))[:T]
@@ -50,6 +58,6 @@ def mask_builder(T: int = 8, d: int = 16, seed: int = 0) -> widgets.VBox:
     controls = {
         "kind": widgets.Dropdown(options=KINDS, value="padding + causal", description="mask"),
         "window": widgets.IntSlider(value=1, min=0, max=T - 1, description="window"),
-        "padding": widgets.IntSlider(value=2, min=0, max=T - 1, description="padding"),
+        "padding": widgets.IntSlider(value=min(2, T - 1), min=0, max=T - 1, description="padding"),
     }
     return explorer(draw, controls, title="Mask builder: window = neighbours on each side; padding = [PAD] at the end")

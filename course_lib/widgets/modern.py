@@ -13,10 +13,11 @@ import ipywidgets as widgets
 
 from course_lib.modern import kv_cache_bytes
 from course_lib.plots.modern import GiB, plot_kv_cache_memory
-from course_lib.widgets import explorer
+from course_lib.widgets import _check_int, explorer
 
 PRECISIONS = {"fp32 (4 bytes)": 4, "bf16 / fp16 (2 bytes)": 2, "int8 (1 byte)": 1, "int4 (half a byte)": 0.5}
 CONTEXTS = [2 ** i for i in range(9, 21)]  # 512 tokens .. 1M
+D_HEADS = [64, 80, 96, 128, 256]
 
 
 def _size(n_bytes: float) -> str:
@@ -38,6 +39,11 @@ def kv_cache_explorer(n_layers: int = 32, n_heads: int = 32, n_kv_heads: int = 8
         raise ValueError(f"context must be a power of two from {CONTEXTS[0]} to {CONTEXTS[-1]}, got {context!r}")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
+    if d_head not in D_HEADS:
+        raise ValueError(f"d_head must be one of {D_HEADS}, got {d_head!r}")
+    for name, value in (("n_layers", n_layers), ("n_heads", n_heads), ("n_kv_heads", n_kv_heads)):
+        _check_int(name, value, 1, 128)  # the sliders' ranges
+    _check_int("batch", batch, 1, 64)
 
     def draw(n_layers: int, n_heads: int, n_kv_heads: int, d_head: int, context: int, batch: int,
              precision: str) -> None:
@@ -67,7 +73,7 @@ def kv_cache_explorer(n_layers: int = 32, n_heads: int = 32, n_kv_heads: int = 8
         "n_layers": widgets.IntSlider(value=n_layers, min=1, max=128, description="layers", **slider),
         "n_heads": widgets.IntSlider(value=n_heads, min=1, max=128, description="query heads", **slider),
         "n_kv_heads": widgets.IntSlider(value=n_kv_heads, min=1, max=128, description="key/value heads", **slider),
-        "d_head": widgets.Dropdown(options=[64, 80, 96, 128, 256], value=d_head, description="d_head"),
+        "d_head": widgets.Dropdown(options=D_HEADS, value=d_head, description="d_head"),
         "context": widgets.SelectionSlider(options=[(f"{c:,}", c) for c in CONTEXTS], value=context,
                                            description="context", **slider),
         "batch": widgets.IntSlider(value=batch, min=1, max=64, description="batch", **slider),

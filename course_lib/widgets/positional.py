@@ -20,7 +20,7 @@ def positional_explorer(max_len: int = 64, d_model: int = 32) -> widgets.VBox:
         plot_position_and_dimension(pe, position, dimension)
 
     controls = {
-        "position": widgets.IntSlider(value=10, min=0, max=max_len - 1, description="position"),
-        "dimension": widgets.IntSlider(value=4, min=0, max=d_model - 1, description="dimension"),
+        "position": widgets.IntSlider(value=min(10, max_len - 1), min=0, max=max_len - 1, description="position"),
+        "dimension": widgets.IntSlider(value=min(4, d_model - 1), min=0, max=d_model - 1, description="dimension"),
     }
     return explorer(draw, controls, title=f"sinusoidal table, max_len={max_len}, d_model={d_model}")

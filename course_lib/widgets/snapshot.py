@@ -15,6 +15,7 @@ import io
 import sys
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 _active = [False]
 
@@ -45,6 +46,8 @@ class _Text(io.TextIOBase):
 
 def figure_output(fig) -> dict:
     """A matplotlib figure as a display_data output (PNG at the figure's own dpi, tight bounding box)."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
     return {"output_type": "display_data", "metadata": {},
@@ -88,6 +91,8 @@ def _displays(outputs: list):
 
 def record(fn) -> list[dict]:
     """Run fn(); return what it printed, displayed and drew (figures still open at the end too)."""
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of no arguments, got {type(fn).__name__}")
     outputs: list[dict] = []
     before = set(plt.get_fignums())
     _active[0] = True

@@ -15,14 +15,46 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from course_lib.plots.tokenization import count_line, plot_token_chips, tokens_html, visible
-from course_lib.widgets import explorer
+from course_lib.widgets import _check_text, _check_tokens, explorer
 from course_lib.widgets.snapshot import figure_output, in_snapshot
 
 
+def _chips_with_notes_html(tokens, ids, colours, notes) -> str:
+    """The chips as a list, one item per chip with its note (if any) on its own line underneath; text escaped.
+
+    Each note is its own element with a margin, so neighbouring notes never run together, and a list keeps
+    them apart even where a page drops the styles.
+    """
+    items = []
+    for k, (tok, i) in enumerate(zip(tokens, ids)):
+        chip = tokens_html([tok], [i], show_ids=False, colours=None if colours is None else [colours[k]])
+        note = f"<div style='font-size:80%;color:#333;margin:0 2px'>{html.escape(notes[k])}</div>" if notes[k] else ""
+        items.append(f"<li style='margin:0 6px 6px 0;text-align:center'>{chip}{note}</li>")
+    return ("<ul style='list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;align-items:flex-start'>"
+            + "".join(items) + "</ul>")
+
+
 def show_chips(head: str, tokens, ids, colours=None, notes=None) -> None:
-    """Display a line of text and the token chips: HTML (escaped), plus a PNG while a snapshot is taken."""
-    bundle = {"text/html": f"<div>{html.escape(head)}</div>" + tokens_html(tokens, ids, colours=colours, notes=notes),
-              "text/plain": head + "\n" + " ".join(visible(t) for t in tokens)}
+    """Display a line of text and the token chips: HTML (escaped), plus a PNG while a snapshot is taken.
+
+    colours / notes: one background colour / one short note (may be "") per token; with notes, each
+    chip shows its note underneath instead of its id.
+    """
+    _check_text("head", head)
+    _check_tokens("tokens", tokens)
+    for name, values in (("colours", colours), ("notes", notes)):
+        if values is not None and (not isinstance(values, (list, tuple)) or len(values) != len(tokens)
+                                   or not all(isinstance(v, str) for v in values)):
+            raise ValueError(f"{name} must be None or a list of {len(tokens)} strings (one per token), got "
+                             f"{values!r:.80}")
+    if len(ids) != len(tokens):
+        raise ValueError(f"ids must hold one id per token: got {len(tokens)} tokens but {len(ids)} ids")
+    if notes is None:
+        chips = tokens_html(tokens, ids, colours=colours)
+    else:
+        chips = _chips_with_notes_html(tokens, ids, colours, notes)
+    shown = [visible(t) + (f" ({notes[k]})" if notes and notes[k] else "") for k, t in enumerate(tokens)]
+    bundle = {"text/html": f"<div>{html.escape(head)}</div>" + chips, "text/plain": head + "\n" + " ".join(shown)}
     if in_snapshot():
         ax = plot_token_chips(tokens, ids, title=head, colours=colours, notes=notes)
         bundle["image/png"] = figure_output(ax.figure)["data"]["image/png"]
@@ -32,8 +64,16 @@ def show_chips(head: str, tokens, ids, colours=None, notes=None) -> None:
 
 def token_explorer(tokenizers: dict, text: str = "Tokenizers split text into pieces: 🙂 ünïcödé, 12345!"):
     """Type any text and pick a tokenizer: its tokens are shown in colour with their ids."""
+    if not isinstance(tokenizers, dict):
+        raise TypeError(f"tokenizers must be a dict from names to tokenizers, e.g. {{'bpe': bpe}}, got "
+                        f"{type(tokenizers).__name__}")
     if not tokenizers:
         raise ValueError("tokenizers must map at least one name to a tokenizer")
+    for name, tok in tokenizers.items():
+        if not (callable(getattr(tok, "encode", None)) and callable(getattr(tok, "id_to_token", None))):
+            raise TypeError(f"tokenizers[{name!r}] must be a tokenizer (with encode and id_to_token), "
+                            f"got {type(tok).__name__}")
+    _check_text("text", text)
 
     def draw(text: str, tokenizer: str) -> None:
         tok = tokenizers[tokenizer]
@@ -49,6 +89,9 @@ def token_explorer(tokenizers: dict, text: str = "Tokenizers split text into pie
 
 def merge_stepper(tokenizer, text: str = "The lowest tower was lower than the newest one."):
     """A slider over BPE merge steps: the sentence starts as raw bytes, each step applies one merge."""
+    if not callable(getattr(tokenizer, "encode_steps", None)):
+        raise TypeError(f"tokenizer must be a BPETokenizer (merge_stepper replays its merges with encode_steps), "
+                        f"got {type(tokenizer).__name__}")
     cache: dict[str, list[list[int]]] = {}
 
     def steps_of(text: str) -> list[list[int]]:

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from course_lib import guards
 from course_lib.plots import heatmap, style
-from course_lib.transformer import translate
-from course_lib.widgets import explorer
+from course_lib.transformer import EncoderDecoder, translate
+from course_lib.widgets import _check_model, _check_text, explorer
 
 
 def translation_explorer(model, src_tokenizer, tgt_tokenizer, text: str, title: str | None = None,
                          beam_size: int = 4) -> widgets.VBox:
     """Explorer over translate(..., need_weights=True): sentence, layer, head and decoding controls."""
+    _check_model("model", model, EncoderDecoder, "course_lib.transformer.EncoderDecoder")
+    _check_text("text", text)
+    _check_text("title", title, none=True)
+    guards.positive_int("beam_size", beam_size, minimum=2)  # the "beam" choice; greedy is the other one
     c = model.config
 
     def draw(sentence: str, layer: int, head, decoding: str) -> None:
