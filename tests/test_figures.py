@@ -9,7 +9,9 @@ A figure fails when (see the check functions below):
     may share them along its rows / columns, or use the figure's suptitle / supxlabel / supylabel);
   - scales: an image (AxesImage, QuadMesh) has no colour bar with a label, no legend and no number in
     every cell; attention figures must also use the fixed scale 0 to 1;
-  - contrast: a text written on an image cell or inside a box contrasts less than 4.5:1 with it.
+  - contrast: a text written on an image cell or inside a box contrasts less than 4.5:1 with it;
+  - log axes: a log axis whose tick labels are switched on draws no tick label with text (neither
+    major nor minor) inside its view, as happens when the data span less than a power of ten.
 CASES registers one small case per public callable of course_lib.plots (NOT_FIGURES lists the public
 helpers that draw nothing, with the reason): a new public plot function without a case fails
 test_every_public_plot_has_a_case. EXPLORERS does the same for the explorers of course_lib.widgets,
@@ -242,6 +244,23 @@ def contrast(fig, renderer) -> list[str]:
     return problems[:10]
 
 
+def log_axes(fig, renderer) -> list[str]:
+    problems = []
+    for ax in fig.axes:
+        if not (ax.get_visible() and ax.axison):
+            continue
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            first = axis.majorTicks[0]  # carries the axis' tick settings: labels switched off on purpose?
+            if axis.get_scale() != "log" or not (first.label1.get_visible() or first.label2.get_visible()):
+                continue
+            drawn = [lab.get_text() for tick in axis._update_ticks() for lab in (tick.label1, tick.label2)
+                     if lab.get_visible() and tick.get_visible()]
+            if not any(text.strip() for text in drawn):
+                problems.append(f"the log {name} axis of {ax.get_title()!r} shows no tick label over "
+                                f"{axis.get_view_interval()[0]:.3g} to {axis.get_view_interval()[1]:.3g}")
+    return problems
+
+
 def check(fig, attention: bool = False) -> list[str]:
     """All checks on one figure; returns the problems found."""
     if not hasattr(fig.canvas, "get_renderer"):  # a Figure made outside pyplot (LivePlot's)
@@ -250,7 +269,7 @@ def check(fig, attention: bool = False) -> list[str]:
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     return (text_size(fig, renderer) + overlaps(fig, renderer) + labels(fig, renderer)
-            + scales(fig, renderer, attention) + contrast(fig, renderer))
+            + scales(fig, renderer, attention) + contrast(fig, renderer) + log_axes(fig, renderer))
 
 
 # ----- the registry: one small case per public callable ---------------------------------------------
@@ -281,7 +300,11 @@ NOT_FIGURES = {
     "course_lib.plots.tokenization.count_line": "a line of text",
     **{f"course_lib.plots.style.{name}": "part of the style, used by every plot" for name in (
         "apply", "subplots", "visible", "label", "layer_head", "line_style", "luminance", "contrast",
-        "text_colour_on", "colorbar", "attention_colorbar", "mask_handles", "mask_legend")},
+        "text_colour_on", "colorbar", "attention_colorbar", "mask_handles", "mask_legend", "category_style",
+        "LogTicks", "log_label", "log_axis", "plain")},
+    **{f"course_lib.plots.inputs.{name}": "checks the arguments of every plot (tests/test_bad_inputs_plots.py)"
+       for name in ("array", "not_empty", "finite", "probabilities", "weights", "positive", "series", "tokens",
+                    "index", "indices", "entries", "history", "number", "count", "boolean_grid")},
 }
 
 
@@ -346,8 +369,10 @@ def _(**_):
 def _(**_):
     from course_lib.plots.attention import plot_saturation
     d_ks = [4, 16, 64, 256, 1024]
-    return plot_saturation(d_ks, {name: {"unscaled": [10.0 ** (i / 2) for i in range(5)], "scaled": [1.0] * 5}
-                                  for name in ["variance of the scores", "largest weight", "entropy (nats)", "gradient norm"]})
+    measured = {name: {"unscaled": [10.0 ** (i / 2) for i in range(5)], "scaled": [1.0] * 5}
+                for name in ["variance of the scores", "largest weight", "entropy (nats)"]}
+    measured["gradient norm"] = {"unscaled": [0.9, 0.6, 0.4, 0.3, 0.25], "scaled": [0.8] * 5}  # under one decade
+    return plot_saturation(d_ks, measured)
 
 
 @case("attention.plot_curves")
@@ -419,6 +444,7 @@ def _(**_):
 @case("blocks.plot_per_layer")
 def _(**_):
     from course_lib.plots.blocks import plot_per_layer
+    plot_per_layer({"residual": [0.9, 0.8, 0.7], "pre-norm": [0.6, 0.65, 0.5]}, "gradient norm", "under one decade")
     return plot_per_layer({"residual": [1, 0.9, 0.8], "no residual": [1, 1e-3, 1e-6]}, "gradient norm", "gradients")
 
 
@@ -543,6 +569,9 @@ def _(**_):
 def _(**_):
     from course_lib.plots.multihead import head_heatmaps
     chars = list("ROMEO:\nI will th")
+    words = ["laura", "noticed", "a", "small", "dog", "near", "the", "old", "tree", "and", "it", "rushed", "to", "her",
+             "while", "tom", "was", "reading", "quietly", "."]
+    head_heatmaps(_attn(H=8, Tq=20, Tk=20, causal=True), words, layer=1, title="8 heads, 20 tokens")  # 4 columns
     return head_heatmaps(_attn(H=4, Tq=len(chars), Tk=len(chars), causal=True), [style.visible(c) for c in chars],
                          layer=0, title="untrained layer 1")
 
@@ -985,3 +1014,83 @@ def test_checks_catch_the_old_crowded_token_labels():
     assert any("overlap" in p for p in problems)
     assert any("px high" in p for p in problems)  # 11 pt at 80 dpi is 12 px
     assert any("no colour bar" in p for p in problems)
+
+
+def test_checks_catch_a_log_axis_without_labels():
+    """plot_per_layer as it was: labels at the powers of ten only, on data between 0.5 and 0.9."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=style.DPI)
+    ax.plot([1, 2, 3], [0.9, 0.7, 0.5], label="residual")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=5))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set(title="gradients", xlabel="layer", ylabel="gradient norm")
+    problems = check(fig)
+    plt.close(fig)
+    assert problems == ["the log y axis of 'gradients' shows no tick label over 0.486 to 0.927"], problems
+
+
+# ----- what some figures draw ------------------------------------------------------------------------
+
+def test_mask_kinds_marks_padding_keys_only():
+    """Left padding with a causal mask (06, section 7): the [PAD] columns are "padding"; a [PAD] query's
+    row blocks the future like any other row (code 1), not as padding."""
+    from course_lib.masking import causal_mask
+    from course_lib.plots.masking import mask_kinds
+    tokens = ["[PAD]", "[PAD]", "tom", "found", "it"]
+    real = torch.tensor([t != "[PAD]" for t in tokens])
+    codes = mask_kinds(causal_mask(5) & real[None, :], tokens)
+    assert codes.tolist() == [[2, 2, 1, 1, 1],
+                              [2, 2, 1, 1, 1],
+                              [2, 2, 0, 1, 1],
+                              [2, 2, 0, 0, 1],
+                              [2, 2, 0, 0, 0]]
+
+
+def test_head_heatmaps_keeps_a_grid_with_many_tokens():
+    from course_lib.plots.multihead import head_heatmaps
+    axes = head_heatmaps(_attn(H=8, Tq=20, Tk=20), [f"w{i}" for i in range(20)])
+    fig = axes[0].figure
+    try:
+        assert axes[0].get_gridspec().get_geometry() == (2, 4)
+        assert fig.get_figwidth() <= style.MAX_WIDTH_IN
+    finally:
+        plt.close(fig)
+
+
+def test_projection_gives_every_category_its_own_colour_and_marker():
+    from course_lib.plots.embeddings import plot_projection
+    names = [f"class {k}" for k in range(10)]
+    ax = plot_projection(torch.randn(20, 2, generator=torch.Generator().manual_seed(0)), [f"w{i}" for i in range(20)],
+                         names * 2, label_words=False)
+    looks = {(tuple(np.round(c.get_facecolor()[0], 3)), c.get_paths()[0].vertices.round(3).tobytes())
+             for c in ax.collections}
+    plt.close(ax.figure)
+    assert len(ax.collections) == 10 and len(looks) == 10
+
+
+def test_dot_vs_cosine_writes_names_as_they_are():
+    from course_lib.plots.embeddings import plot_dot_vs_cosine
+    names = ["same direction", "opposite way", "costs $5"]
+    axes = plot_dot_vs_cosine(torch.tensor([1.0, 0.5]), torch.tensor([[2.0, 1.0], [-1.0, -0.5], [0.3, 0.9]]), names)
+    fig = axes[0].figure
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in axes[1].get_xticklabels()]
+    arrows = [t.get_text() for t in axes[0].texts if t.get_text() not in ("", "query")]
+    plt.close(fig)
+    assert ticks == arrows == ["same direction", "opposite way", r"costs \$5"]
+
+
+def test_maths_is_written_as_mathtext():
+    """d_model, d_head, d_k, W_Q and W_O are typeset ($d_{model}$), never written as plain identifiers."""
+    import re
+
+    from course_lib.plots.attention import plot_saturation
+    from course_lib.plots.multihead import plot_head_split
+    plot_head_split(B=2, T=5, d_model=8, n_heads=2)
+    plot_saturation([4, 16], {"gradient norm": {"unscaled": [1.0, 0.5], "scaled": [1.0, 1.0]}})
+    texts = [t.get_text() for n in plt.get_fignums() for t in plt.figure(n).findobj(Text)]
+    plt.close("all")
+    plain = [t for t in texts if re.search(r"d_model|d_head|d_k|W_Q|W_O", re.sub(r"\$[^$]*\$", "", t))]
+    assert any("$d_{model}$" in t for t in texts) and any(t == "$d_k$" for t in texts)
+    assert not plain, plain

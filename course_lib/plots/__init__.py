@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from course_lib.plots import style
+from course_lib.plots import inputs, style
 
 style.apply()
 
@@ -24,14 +24,14 @@ def to_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def set_tick_labels(ax, axis: str, labels, rotate: bool = True) -> None:
+def set_tick_labels(ax, axis: str, labels, rotate: bool = True, tokens: bool = True) -> None:
     """Token labels on one axis of a matrix, one per row/column, never overlapping; whitespace is made
-    visible ("␣", "↵") as for every token in the course.
+    visible ("␣", "↵") as for every token in the course (tokens=False: plain names, written as they are).
 
     x labels stay flat when they fit, else turn 45 or 90 degrees; when even that does not fit, only every
     k-th label is shown (the others are left empty, still one tick per entry).
     """
-    labels = [style.label(t) for t in labels]
+    labels = [style.label(t) if tokens else style.plain(t) for t in labels]
     n = len(labels)
     fig = ax.figure
     box = ax.get_position()
@@ -66,13 +66,16 @@ def heatmap(matrix, rows=None, cols=None, ax=None, title=None, xlabel=None, ylab
             attention: bool = False, fmt: str = ".2f"):
     """Draw a labelled heatmap of a 2-D matrix (e.g. attention weights: rows = queries, cols = keys).
 
-    attention=True: the course's attention convention (viridis, fixed 0 to 1, a colour bar saying so).
-    Otherwise the colour bar is labelled `cbar_label` ("value" by default). rows / cols label the
-    matrix with tokens (whitespace made visible).
+    attention=True: the course's attention convention (viridis, fixed 0 to 1, a colour bar saying so);
+    the matrix must then hold weights in [0, 1]. Otherwise the colour bar is labelled `cbar_label`
+    ("value" by default). rows / cols label the matrix with tokens (whitespace made visible).
     """
-    m = to_numpy(matrix)
+    m = inputs.array("matrix", matrix)
     if m.ndim != 2:
         raise ValueError(f"heatmap expects a 2-D matrix, got shape {tuple(m.shape)}")
+    inputs.not_empty("matrix", m, "row and one column")
+    if attention:
+        inputs.probabilities("matrix", m)
     if ax is None:
         width = min(style.MAX_WIDTH_IN, 0.42 * m.shape[1] + 3.2)
         _, ax = style.subplots(figsize=(width, min(9.0, 0.36 * m.shape[0] + 2.0)))
@@ -81,6 +84,7 @@ def heatmap(matrix, rows=None, cols=None, ax=None, title=None, xlabel=None, ylab
     im = ax.imshow(m, cmap=cmap or style.ATTENTION_CMAP, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
     for labels, axis, n, name in ((rows, "y", m.shape[0], "rows"), (cols, "x", m.shape[1], "cols")):
         if labels is not None:
+            labels = inputs.tokens(name, labels)
             if len(labels) != n:
                 raise ValueError(f"{len(labels)} {name} labels for a matrix with {n} {name}")
             set_tick_labels(ax, axis, labels)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import LogLocator, NullFormatter
 
-from course_lib.plots import heatmap, set_tick_labels, style, to_numpy
+from course_lib.plots import heatmap, inputs, set_tick_labels, style
 from course_lib.plots.masking import mask_panel
 
 QUERY, KEY = "query (attending)", "key (attended to)"
@@ -22,15 +21,8 @@ QUERY, KEY = "query (attending)", "key (attended to)"
 def _log2_ticks(ax, x) -> None:
     """A log2 x-axis labelled with the measured x values themselves (5, 10, 20 rather than 2^3)."""
     ax.set_xscale("log", base=2)
-    ax.set_xticks(list(x), [str(v) for v in x])
+    ax.set_xticks(list(x), [f"{v:g}" for v in x])
     ax.minorticks_off()
-
-
-def _log_y(ax) -> None:
-    """A log y-axis with labels at the powers of ten only (no crowded minor labels)."""
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
-    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_attention(weights, queries, keys=None, ax=None, title: str = "attention weights", annotate: bool = False,
@@ -40,8 +32,12 @@ def plot_attention(weights, queries, keys=None, ax=None, title: str = "attention
     The colour scale is the course's attention scale, fixed from 0 to 1, with a colour bar (vmax is
     accepted for older calls and ignored).
     """
-    w = to_numpy(weights)
+    w = inputs.weights("weights", weights)
+    if queries is not None:
+        queries = inputs.tokens("queries", queries, w.shape[0], "one per row of weights")
     keys = queries if keys is None else keys
+    if keys is not None:
+        keys = inputs.tokens("keys (the queries unless given)", keys, w.shape[1], "one per column of weights")
     if ax is None:
         _, ax = style.subplots(figsize=(0.42 * w.shape[1] + 3.6, 0.34 * w.shape[0] + 2.0))
     return heatmap(w, rows=queries, cols=keys, ax=ax, title=title, xlabel=KEY, ylabel=QUERY, attention=True,
@@ -50,6 +46,9 @@ def plot_attention(weights, queries, keys=None, ax=None, title: str = "attention
 
 def plot_score_grid(scores: dict, tokens, ncols: int = 2, cmap: str = style.ATTENTION_CMAP):
     """Several (T, T) score matrices on the same tokens, one panel each (own colour scale, labelled "score")."""
+    inputs.entries("scores", scores, "{panel title: (T, T) scores}")
+    tokens = inputs.tokens("tokens", tokens)
+    ncols = inputs.count("ncols", ncols)
     nrows = -(-len(scores) // ncols)
     fig, axes = style.subplots(nrows, ncols, figsize=(4.9 * ncols, 3.9 * nrows), squeeze=False)
     for ax, (name, s) in zip(axes.flat, scores.items()):
@@ -63,7 +62,9 @@ def plot_score_grid(scores: dict, tokens, ncols: int = 2, cmap: str = style.ATTE
 
 def plot_weights_and_row(weights, tokens, query: int, title: str = ""):
     """The weight matrix next to a bar chart of one query's row (the explorer's view)."""
-    w = to_numpy(weights)
+    w = inputs.weights("weights", weights)
+    tokens = inputs.tokens("tokens", tokens, w.shape[1], "one per key")
+    query = inputs.index("query", query, w.shape[0], "a row of weights")
     fig, (left, right) = style.subplots(1, 2, figsize=(10, 4.4), gridspec_kw={"width_ratios": [1.15, 1]})
     plot_attention(w, tokens, ax=left, title=title or "attention weights")
     left.add_patch(plt.Rectangle((-0.5, query - 0.5), w.shape[1], 1, fill=False, edgecolor=style.OKABE_ITO["vermillion"],
@@ -77,22 +78,29 @@ def plot_weights_and_row(weights, tokens, query: int, title: str = ""):
 
 
 def plot_saturation(d_ks, measured: dict):
-    """The sqrt(d_k) experiment: one panel per measured quantity against d_k, each with an 'unscaled'
-    and a 'scaled' curve (two panels per row, one legend for all).
+    """The sqrt(d_k) experiment: one panel per measured quantity against d_k (x axis "$d_k$", log 2),
+    each with an 'unscaled' and a 'scaled' curve (two panels per row, one legend for all).
 
     measured maps a panel title to {"unscaled": values, "scaled": values} (one value per d_k);
-    a title containing "variance" or "gradient" gets a log y-axis.
+    a title containing "variance" or "gradient" gets a log y-axis (where a value of 0 is left out).
     """
+    x = inputs.positive("d_ks", inputs.not_empty("d_ks", inputs.series("d_ks", d_ks)), "the log-2 x axis")
+    inputs.entries("measured", measured, '{panel title: {"unscaled": values, "scaled": values}}')
     ncols = 2
     nrows = -(-len(measured) // ncols)
     fig, axes = style.subplots(nrows, ncols, figsize=(9.2, 3.0 * nrows + 0.8), squeeze=False)
     for ax, (name, curves) in zip(axes.flat, measured.items()):
+        log = "variance" in name or "gradient" in name
+        inputs.entries(f"measured[{name!r}]", curves, "{curve label: one value per d_k}")
         for i, (label, values) in enumerate(curves.items()):
-            ax.plot(d_ks, to_numpy(values).ravel(), label=label, **style.line_style(i))
-        _log2_ticks(ax, d_ks)
-        if "variance" in name or "gradient" in name:
-            _log_y(ax)
-        ax.set(title=name, xlabel="d_k", ylabel=name.split(" (")[0])
+            y = inputs.series(f"measured[{name!r}][{label!r}]", values, len(x), "one per d_k")
+            if log:
+                inputs.positive(f"measured[{name!r}][{label!r}]", y, zero_ok=True)
+            ax.plot(x, y, label=label, **style.line_style(i))
+        _log2_ticks(ax, x)
+        if log:
+            style.log_axis(ax, "y")
+        ax.set(title=name, xlabel="$d_k$", ylabel=name.split(" (")[0])
     for ax in list(axes.flat)[len(measured):]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -103,20 +111,28 @@ def plot_saturation(d_ks, measured: dict):
 
 def plot_curves(x, curves: dict, xlabel: str, ylabel: str, title: str, ax=None, logx=False, logy=False, styles=None):
     """Lines of y against x, one per dict entry (timings, accuracies, training curves); each line has its
-    own colour, line style and marker. Labels in `styles` (e.g. {"LSTM": "-"}) are drawn without markers."""
+    own colour, line style and marker. Labels in `styles` (e.g. {"LSTM": "-"}) are drawn without markers.
+    logx needs x > 0; with logy a value of 0 is left out."""
+    xs = inputs.not_empty("x", inputs.series("x", x))
+    if logx:
+        inputs.positive("x", xs, "logx=True")
+    inputs.entries("curves", curves, "{label: one value per x}")
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
     styles = styles or {}
     for i, (label, values) in enumerate(curves.items()):
+        y = inputs.series(f"curves[{label!r}]", values, len(xs), "one per x")
+        if logy:
+            inputs.positive(f"curves[{label!r}]", y, "logy=True", zero_ok=True)
         look = style.line_style(i)
         if label in styles:  # a dense curve: its own colour and line style, no markers
-            ax.plot(x, to_numpy(values).ravel(), label=label, color=look["color"], linestyle=look["linestyle"])
+            ax.plot(xs, y, label=label, color=look["color"], linestyle=look["linestyle"])
         else:
-            ax.plot(x, to_numpy(values).ravel(), label=label, **look)
+            ax.plot(xs, y, label=label, **look)
     if logx:
-        _log2_ticks(ax, x)
+        _log2_ticks(ax, xs)
     if logy:
-        _log_y(ax)
+        style.log_axis(ax, "y")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()
     return ax
@@ -134,11 +150,16 @@ def plot_attention_steps(q, k, v, tokens, query: int = 0):
     q: (T, d_k) or (d_k,) queries (row `query` is used), k: (T, d_k), v: (T, d_v); small real tensors
     (say T <= 8, d <= 6). Returns a dict of the axes by step name.
     """
-    k, v = to_numpy(k), to_numpy(v)
-    q = to_numpy(q)
-    q = q[query] if q.ndim == 2 else q.reshape(-1)
+    k = inputs.finite("k", inputs.not_empty("k", inputs.array("k", k, dims=2, what="(T, d_k)")))
+    v = inputs.finite("v", inputs.array("v", v, dims=2, what="(T, d_v)"))
+    q = inputs.finite("q", inputs.array("q", q, dims=(1, 2), what="(T, d_k) or (d_k,)"))
     T, d_k = k.shape
-    if len(tokens) != T or v.shape[0] != T or q.shape[0] != d_k:
+    tokens = inputs.tokens("tokens", tokens, T, "one per key")
+    query = inputs.index("query", query, T, "one of the tokens")
+    if q.ndim == 2 and q.shape[0] != T:
+        raise ValueError(f"q must have one row per token, shape ({T}, {d_k}), got {q.shape}")
+    q = q[query] if q.ndim == 2 else q
+    if v.shape[0] != T or q.shape[0] != d_k:
         raise ValueError(f"expected q ({d_k},), k ({T}, d_k), v ({T}, d_v) and {T} tokens; got q {q.shape}, "
                          f"k {k.shape}, v {v.shape}, {len(tokens)} tokens")
     scores = k @ q / d_k ** 0.5

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from matplotlib.patches import Patch
 
-from course_lib.plots import style
+from course_lib.guards import describe
+from course_lib.plots import inputs, style
 from course_lib.training import History
 
 _SEGMENT_COLOURS = ("#cfe3f3", "#fbe5bf")  # sentence A blue, sentence B orange (the segment row says A or B)
@@ -20,8 +22,15 @@ _SEGMENT_COLOURS = ("#cfe3f3", "#fbe5bf")  # sentence A blue, sentence B orange 
 
 def plot_input_representation(tokens: Sequence[str], segments: Sequence[int], ax=None):
     """BERT's input as three rows of vectors that are added: token, segment (A/B) and position."""
+    tokens, segments = inputs.tokens("tokens", tokens), inputs.series("segments", segments)
     if len(tokens) != len(segments):
         raise ValueError(f"tokens ({len(tokens)}) and segments ({len(segments)}) must have the same length")
+    if not tokens:
+        raise ValueError("tokens is empty; expected at least one token, e.g. [CLS]")
+    if not np.isin(segments, (0, 1)).all():
+        raise ValueError(f"segments must hold 0 (sentence A) or 1 (sentence B) for each token, got "
+                         f"{segments[~np.isin(segments, (0, 1))][0]:g}")
+    segments = segments.astype(int).tolist()
     T = len(tokens)
     per = max(0.6, 0.085 * max(len(str(t)) for t in tokens) + 0.3)  # inches per token
     if ax is None:
@@ -50,7 +59,10 @@ def plot_input_representation(tokens: Sequence[str], segments: Sequence[int], ax
 def plot_masking_rates(chosen: float, masked: float, randomised: float, kept: float, mlm_prob: float = 0.15,
                        axes=None):
     """Measured masking rates next to BERT's rule: the share of ordinary tokens chosen (left) and what
-    became of the chosen ones (right: [MASK] / random token / unchanged)."""
+    became of the chosen ones (right: [MASK] / random token / unchanged). Every rate is a share in [0, 1]."""
+    chosen, masked, randomised, kept = (inputs.number(name, value, 0, 1, high_open=False) for name, value in (
+        ("chosen", chosen), ("masked", masked), ("randomised", randomised), ("kept", kept)))
+    mlm_prob = inputs.number("mlm_prob", mlm_prob, 0, 1, low_open=True, high_open=False)
     if axes is None:
         _, axes = style.subplots(1, 2, figsize=(9.6, 3.8), gridspec_kw={"width_ratios": [1, 2]})
     left, right = axes
@@ -79,11 +91,17 @@ def plot_pretraining(history: History, baseline: float | None = None, nsp_target
     with the majority-token baseline (dotted) and the NSP target (dashed; None leaves it out).
     `data` names what the accuracy is measured on ("held-out stories", "held-out Shakespeare", ...).
     The legends sit under the plots, so no curve is hidden."""
-    if not isinstance(history, History):
-        raise TypeError(f"history must be a History (what train returns), got {type(history).__name__}")
+    inputs.history("history", history)
     missing = {"mlm_accuracy", "nsp_accuracy"} - set(history.metrics)
     if missing:
         raise ValueError(f"history.metrics has no {sorted(missing)}: train with eval_fn=pretraining_metrics")
+    n_mlm, n_nsp = len(history.metrics["mlm_accuracy"]), len(history.metrics["nsp_accuracy"])
+    if n_mlm != n_nsp or n_mlm > len(history.val_steps):
+        raise ValueError(f"history.metrics['mlm_accuracy'] and ['nsp_accuracy'] must hold one value per evaluation "
+                         f"(at most {len(history.val_steps)}, one per val_steps), got {n_mlm} and {n_nsp}")
+    for name, value in (("baseline", baseline), ("nsp_target", nsp_target)):
+        if value is not None:
+            inputs.number(name, value, 0, 1, high_open=False)
     if axes is None:
         _, axes = style.subplots(1, 2, figsize=(10, 5.4))
     left, right = axes
@@ -111,8 +129,21 @@ def plot_fill_mask(predictions: Sequence[Sequence[tuple[str, float]]], text: str
 
     With one [MASK] the text is the chart's title; with several it is the figure's title.
     """
+    if not isinstance(predictions, (list, tuple)):
+        raise TypeError(f"predictions must be a list with one list of (token, probability) pairs per [MASK] "
+                        f"(what fill_mask returns), got {describe(predictions)}")
     if not predictions:
         raise ValueError("predictions is empty: fill_mask returns one list per [MASK]")
+    for k, top in enumerate(predictions):
+        if not (isinstance(top, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in top)):
+            pair = isinstance(top, tuple) and isinstance(top[0], str)  # one (token, probability) pair, not a list
+            raise TypeError(f"predictions[{k}] must be a list of (token, probability) pairs, got {describe(top)}"
+                            + ("; for one [MASK] wrap its list: [top]" if pair else ""))
+        if not top:
+            raise ValueError(f"predictions[{k}] is empty; expected at least one (token, probability) pair")
+        probs = inputs.series("probabilities", [p for _, p in top])
+        inputs.probabilities(f"the probabilities of predictions[{k}]", probs, "probabilities",
+                             "probabilities (softmax outputs), not logits")
     n = len(predictions)
     if axes is None:
         _, axes = style.subplots(1, n, figsize=(min(style.MAX_WIDTH_IN, 4.2 * n + 0.8), 0.4 * len(predictions[0]) + 1.9),
@@ -141,11 +172,22 @@ def plot_accuracy_curves(curves: dict[str, tuple[Sequence[int], Sequence[float]]
     """Accuracy against the fine-tuning step for several runs, e.g. {"pretrained": (steps, accs), ...}."""
     if not curves:
         raise ValueError("curves must hold at least one run: {name: (steps, accuracies)}")
+    inputs.entries("curves", curves, "{name: (steps, accuracies)}")
+    for name, run in curves.items():
+        if not (isinstance(run, (list, tuple)) and len(run) == 2):
+            raise TypeError(f"curves[{name!r}] must be a pair (steps, accuracies), got {describe(run)}")
+        steps, accs = inputs.series(f"the steps of curves[{name!r}]", run[0]), inputs.series("accuracies", run[1])
+        if len(steps) != len(accs):
+            raise ValueError(f"curve {name!r} has {len(steps)} steps and {len(accs)} accuracies")
+        if not len(steps):
+            raise ValueError(f"curve {name!r} is empty; expected at least one (step, accuracy)")
+        inputs.probabilities(f"the accuracies of curves[{name!r}]", accs, "accuracies",
+                             "fractions (0.9), not percent (90)")
+    if chance is not None:
+        inputs.number("chance", chance, 0, 1, high_open=False)
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.2))
     for k, (name, (steps, accs)) in enumerate(curves.items()):
-        if len(steps) != len(accs):
-            raise ValueError(f"curve {name!r} has {len(steps)} steps and {len(accs)} accuracies")
         ax.plot(steps, accs, ms=4, label=f"{name} (last {accs[-1]:.0%})", **style.line_style(k))
     if chance is not None:
         ax.axhline(chance, color="grey", lw=1, ls=":", label=f"chance ({chance:.0%})")

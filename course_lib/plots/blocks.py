@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from matplotlib.ticker import LogLocator, NullFormatter
 
-from course_lib.plots import heatmap, style, to_numpy
+from course_lib.guards import describe
+from course_lib.plots import heatmap, inputs, style
 
 
 def plot_feature_distributions(before, after, labels: Sequence[str] | None = None,
@@ -25,9 +25,18 @@ def plot_feature_distributions(before, after, labels: Sequence[str] | None = Non
 
     before, after: (N, d_model) tensors, one row per token vector.
     """
-    before, after = to_numpy(before), to_numpy(after)
+    before, after = inputs.array("before", before), inputs.array("after", after)
     if before.ndim != 2 or before.shape != after.shape:
         raise ValueError(f"before and after must be (N, d_model) of the same shape, got {before.shape} and {after.shape}")
+    inputs.finite("before", inputs.not_empty("before", before, "token vector"))
+    inputs.finite("after", after)
+    if not (isinstance(value_range, (list, tuple)) and len(value_range) == 2):
+        raise TypeError(f"value_range must be a pair (low, high), got {describe(value_range)}")
+    low, high = (inputs.number("value_range", v, -np.inf, np.inf, low_open=True) for v in value_range)
+    if not low < high:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {tuple(value_range)}")
+    if labels is not None:
+        labels = inputs.tokens("labels", labels, len(before), "one per token vector")
     if axes is None:
         _, axes = style.subplots(1, 2, figsize=(9.6, 0.55 * len(before) + 1.8), sharey=True)
     labels = list(labels) if labels is not None else [f"token {i + 1}" for i in range(len(before))]
@@ -48,6 +57,10 @@ def plot_feature_distributions(before, after, labels: Sequence[str] | None = Non
 
 def plot_activations(x_min: float = -4.0, x_max: float = 4.0, ax=None):
     """ReLU and GELU (exact, x * Phi(x)) on one plot: GELU is smooth and lets small negatives through."""
+    x_min, x_max = (inputs.number(name, v, -np.inf, np.inf, low_open=True) for name, v in (("x_min", x_min),
+                                                                                           ("x_max", x_max)))
+    if not x_min < x_max:
+        raise ValueError(f"x_min must be smaller than x_max, got {x_min} and {x_max}")
     x = torch.linspace(x_min, x_max, 401)
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
@@ -63,18 +76,23 @@ def plot_activations(x_min: float = -4.0, x_max: float = 4.0, ax=None):
 
 
 def plot_per_layer(curves: dict[str, Sequence[float]], ylabel: str, title: str, log: bool = True, ax=None):
-    """One line per setting (e.g. "residual", "no residual") of a quantity per layer, bottom layer first."""
-    if not curves:
+    """One line per setting (e.g. "residual", "no residual") of a quantity per layer, bottom layer first.
+
+    log=True: a log y axis, where a value of 0 (a gradient that vanished) is left out."""
+    if isinstance(curves, dict) and not curves:
         raise ValueError("curves must hold at least one {label: values per layer} entry")
+    inputs.entries("curves", curves, "{label: values per layer}")
+    lines = {label: inputs.not_empty(f"curves[{label!r}]", inputs.series(f"curves[{label!r}]", values), "layer")
+             for label, values in curves.items()}
+    if log:
+        for label, values in lines.items():
+            inputs.positive(f"curves[{label!r}]", values, zero_ok=True)
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
-    for k, (label, values) in enumerate(curves.items()):
-        values = np.asarray(values, dtype=float)
+    for k, (label, values) in enumerate(lines.items()):
         ax.plot(np.arange(1, len(values) + 1), values, ms=4, label=label, **style.line_style(k))
     if log:
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=5))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        style.log_axis(ax, "y")
     ax.set_xlabel("layer (1 = nearest the input)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -85,6 +103,12 @@ def plot_per_layer(curves: dict[str, Sequence[float]], ylabel: str, title: str, 
 def plot_depth_experiment(results: dict[str, dict[str, Sequence[float]]], axes=None):
     """Three panels from {label: depth_experiment(...)}: all-parameter gradient norms, query/key gradient
     norms (both log scale) and how similar the tokens have become, per layer; one legend below."""
+    inputs.entries("results", results, "{label: depth_experiment(...)}")
+    for label, run in results.items():
+        missing = {"grad_norm", "qk_grad_norm", "similarity"} - set(run if isinstance(run, dict) else ())
+        if missing:
+            raise ValueError(f"results[{label!r}] must be what depth_experiment returns, a dict with grad_norm, "
+                             f"qk_grad_norm and similarity; got {describe(run)} without {sorted(missing)}")
     if axes is None:
         _, axes = style.subplots(1, 3, figsize=(10, 4.2))
     panels = (("grad_norm", "gradient norm (all)", "gradient reaching each layer", True),
@@ -106,12 +130,19 @@ def plot_attention_layers(weights: Sequence[torch.Tensor], tokens: Sequence[str]
                           per_head: bool = True, title: str = ""):
     """A grid of heatmaps from a list over layers of (B, H, T, T) attention weights: one row per layer,
     one column per head (per_head=False: one column, the mean over heads), one colour bar (0 to 1)."""
-    if not weights:
-        raise ValueError("weights must be a non-empty list over layers of (B, H, T, T) tensors")
+    if not isinstance(weights, (list, tuple)) or not weights:
+        raise ValueError(f"weights must be a non-empty list over layers of (B, H, T, T) tensors, "
+                         f"got {describe(weights)}")
+    tokens = inputs.tokens("tokens", tokens)
+    weights = [inputs.weights(f"weights[{i}]", w, dims=None) for i, w in enumerate(weights)]
     for i, w in enumerate(weights):
-        if w.dim() != 4 or w.shape[-1] != w.shape[-2] or w.shape[-1] != len(tokens):
+        if w.ndim != 4 or w.shape[-1] != w.shape[-2] or w.shape[-1] != len(tokens):
             raise ValueError(f"layer {i}: expected (B, H, T, T) weights with T = len(tokens) = {len(tokens)}, "
                              f"got shape {tuple(w.shape)}")
+        if w.shape[:2] != weights[0].shape[:2]:
+            raise ValueError(f"every layer must have the same (B, H), got {weights[0].shape[:2]} for layer 0 and "
+                             f"{w.shape[:2]} for layer {i}")
+    batch_index = inputs.index("batch_index", batch_index, weights[0].shape[0], "a sample of the batch")
     n_layers, n_cols = len(weights), weights[0].shape[1] if per_head else 1
     size = min(0.3 * len(tokens) + 1.6, (style.MAX_WIDTH_IN - 1.2) / n_cols)
     fig, axes = style.subplots(n_layers, n_cols, figsize=(size * n_cols + 1.2, size * n_layers + 0.6), squeeze=False)

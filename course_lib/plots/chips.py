@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from matplotlib.font_manager import FontProperties
 
-from course_lib.plots import style
+from course_lib.guards import describe
+from course_lib.plots import inputs, style
 
 PALETTE = ["#fde68a", "#bbf7d0", "#bfdbfe", "#fecaca", "#ddd6fe", "#fed7aa", "#a5f3fc", "#f5d0fe"]
 FONT = style.TICK  # points
@@ -25,8 +26,24 @@ def _width(renderer, text: str, prop: FontProperties) -> float:
 
 def chip_rows(rows, title: str, width_in: float = style.MAX_WIDTH_IN, show_ids: bool = False):
     """rows: a list of (heading, tokens, ids), or (heading, tokens, ids, colours, notes) to choose each
-    chip's colour and the text under it (show_ids=True writes the id there). Returns the Axes (its data
-    units are pixels)."""
+    chip's colour and the text under it (show_ids=True writes the id there). Ids are ints >= 0; a row
+    may hold no tokens (the tokens of an empty text). Returns the Axes (its data units are pixels)."""
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise ValueError(f"rows must be a non-empty list of (heading, tokens, ids) rows, got {describe(rows)}")
+    for r, row in enumerate(rows):
+        if not (isinstance(row, (list, tuple)) and len(row) in (3, 5)):
+            raise TypeError(f"rows[{r}] must be (heading, tokens, ids) or (heading, tokens, ids, colours, notes), "
+                            f"got {describe(row)}")
+        tokens = inputs.tokens(f"the tokens of rows[{r}]", row[1])
+        ids = row[2]
+        if len(tokens) != len(ids):
+            raise ValueError(f"got {len(tokens)} tokens but {len(ids)} ids")
+        for i in ids:
+            inputs.count(f"the ids of rows[{r}]", i, minimum=0)
+        for name, extra in zip(("colours", "notes"), row[3:]):
+            if extra is not None and len(extra) != len(tokens):
+                raise ValueError(f"the {name} of rows[{r}] must hold one entry per token ({len(tokens)}), "
+                                 f"got {len(extra)}")
     fig, ax = style.subplots(figsize=(width_in, 2.0))
     renderer = fig.canvas.get_renderer()
     mono = FontProperties(family="monospace", size=FONT)

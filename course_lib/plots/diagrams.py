@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from course_lib import guards
 from course_lib.plots import style
 
 COLOURS = {"embed": "#e5e5e5", "attn": "#fbe5bf", "ffn": "#cfe3f3", "norm": "#f6f0b8", "out": "#c8eadf"}
@@ -52,9 +53,9 @@ def plot_encoder_decoder(d_model: int = 512, n_heads: int = 8, d_ff: int = 2048,
                          ax=None, title: str | None = None):
     """Boxes and arrows of the whole encoder-decoder with its sizes (defaults: the base model of the paper)."""
     for name, value in (("d_model", d_model), ("n_heads", n_heads), ("d_ff", d_ff), ("n_layers", n_layers),
-                        ("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+                        ("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size),
+                        ("decoder_layers", n_layers if decoder_layers is None else decoder_layers)):
+        guards.positive_int(name, value)  # bools are not sizes
     if d_model % n_heads:
         raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
     n_dec = n_layers if decoder_layers is None else decoder_layers

@@ -9,13 +9,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 
-from course_lib.plots import heatmap, set_tick_labels, style, to_numpy
+from course_lib.guards import describe
+from course_lib.plots import heatmap, inputs, set_tick_labels, style
 
 
 def plot_lookup(one_hot, weight, rows=None, vocab=None):
     """Three heatmaps side by side: one-hot (n, V) @ W (V, d) = the selected rows (n, d), every value written."""
-    oh, w = to_numpy(one_hot), to_numpy(weight)
+    oh = inputs.finite("one_hot", inputs.array("one_hot", one_hot, dims=2, what="(n, V): one row per token, "
+                                                                            "e.g. torch.eye(V)[ids]"))
+    w = inputs.finite("weight", inputs.array("weight", weight, dims=2, what="(V, d)"))
+    if oh.shape[1] != w.shape[0]:
+        raise ValueError(f"one_hot (n, V) has V = {oh.shape[1]} columns but weight (V, d) has {w.shape[0]} rows; "
+                         f"they must match")
     out = oh @ w
     fig, axes = style.subplots(1, 3, figsize=(min(style.MAX_WIDTH_IN, 0.5 * (oh.shape[1] + 2 * w.shape[1]) + 3.5), 3.6),
                                gridspec_kw={"width_ratios": [oh.shape[1], w.shape[1], w.shape[1]]})
@@ -33,9 +40,14 @@ def plot_lookup(one_hot, weight, rows=None, vocab=None):
 
 def plot_dot_vs_cosine(query, vectors, labels, axes=None):
     """Left: 2-D arrows (query in black). Right: dot product and cosine of each vector with the query."""
-    q, v = to_numpy(query).reshape(-1), to_numpy(vectors)
+    q, v = inputs.array("query", query).reshape(-1), inputs.array("vectors", vectors)
     if q.shape[0] != 2 or v.ndim != 2 or v.shape[1] != 2:
         raise ValueError(f"expected a 2-D query and (n, 2) vectors, got {q.shape} and {v.shape}")
+    inputs.finite("query", q)
+    inputs.finite("vectors", inputs.not_empty("vectors", v, "vector"))
+    labels = inputs.tokens("labels", labels, len(v), "one name per vector")
+    if not np.linalg.norm(q) or not np.linalg.norm(v, axis=1).all():
+        raise ValueError("query and vectors must not be the zero vector: its cosine with anything is undefined")
     if axes is None:
         _, axes = style.subplots(1, 2, figsize=(9.6, 4.2))
     ax = axes[0]
@@ -45,7 +57,7 @@ def plot_dot_vs_cosine(query, vectors, labels, axes=None):
         look = style.line_style(k)
         ax.annotate("", xy=vec, xytext=(0, 0),
                     arrowprops={"arrowstyle": "->", "lw": 2, "color": look["color"], "linestyle": look["linestyle"]})
-        ax.annotate(label, vec, xytext=(0, 8), textcoords="offset points", color="black",
+        ax.annotate(style.plain(label), vec, xytext=(0, 8), textcoords="offset points", color="black",
                     ha="left" if vec[0] >= 0 else "right")
     lim = 1.25 * max(np.abs(v).max(), np.abs(q).max())
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title="vectors", xlabel="dim 0", ylabel="dim 1")
@@ -57,7 +69,7 @@ def plot_dot_vs_cosine(query, vectors, labels, axes=None):
     ax = axes[1]
     ax.bar(x - 0.2, dots, 0.4, label="dot product", color=style.OKABE_ITO["grey"])
     ax.bar(x + 0.2, cosines, 0.4, label="cosine", color=style.OKABE_ITO["orange"], hatch="//", edgecolor="white")
-    set_tick_labels(ax, "x", labels)
+    set_tick_labels(ax, "x", labels, tokens=False)  # names of vectors, not tokens: no visible whitespace
     ax.axhline(0, color="black", lw=0.5)
     ax.set(title="similarity to the query", ylabel="score", xlabel="vector")
     ax.legend()
@@ -68,7 +80,10 @@ def plot_dot_vs_cosine(query, vectors, labels, axes=None):
 def plot_loss(history, ax=None, smooth: int = 50, title: str = "skip-gram training loss", uniform: int | None = None):
     """Loss per step (light) and its moving average over `smooth` steps (dark); uniform=V adds the
     line ln V, the loss of a uniform guess over V words."""
-    h = np.asarray(history, dtype=float)
+    h = inputs.not_empty("history", inputs.series("history", history), "loss")
+    smooth = inputs.count("smooth", smooth)
+    if uniform is not None:
+        uniform = inputs.count("uniform (the vocabulary size V)", uniform)
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
     ax.plot(h, color=style.COLORS[0], alpha=0.35, lw=0.8, linestyle="-", label="per step")
@@ -85,7 +100,10 @@ def plot_loss(history, ax=None, smooth: int = 50, title: str = "skip-gram traini
 
 def plot_neighbours(words, scores, query: str, metric: str, ax=None):
     """Horizontal bars: the neighbours of `query`, best at the top, each value written beside its bar."""
-    s = to_numpy(scores).reshape(-1)
+    s = inputs.array("scores", scores)
+    s = inputs.series("scores", s[0] if s.ndim == 2 and len(s) == 1 else s)  # a (1, n) row is fine
+    inputs.finite("scores", inputs.not_empty("scores", s, "neighbour"))
+    words = inputs.tokens("words", words, len(s), "one per score")
     if ax is None:
         _, ax = style.subplots(figsize=(6.0, 0.38 * len(s) + 1.6))
     y = np.arange(len(s))[::-1]
@@ -100,19 +118,29 @@ def plot_neighbours(words, scores, query: str, metric: str, ax=None):
 
 def plot_projection(coords, words, categories, ax=None, title: str = "word vectors, projected to 2-D (PCA)",
                     label_words: bool = True):
-    """Scatter of 2-D coordinates: one colour and one marker per category (legend), each point labelled
-    with its word; labels that would overlap an earlier one are left out (the point stays)."""
-    xy = to_numpy(coords)
+    """Scatter of 2-D coordinates: each category its own pair of colour and marker (legend; distinct for
+    up to 49 categories), each point labelled with its word; labels that would overlap an earlier one
+    are left out (the point stays)."""
+    xy = inputs.finite("coords", inputs.not_empty("coords", inputs.array("coords", coords, dims=2, what="(n, 2)"),
+                                                  "point"))
+    if xy.shape[1] != 2:
+        raise ValueError(f"coords must have shape (n, 2), one (x, y) per word, got {xy.shape}")
+    words = inputs.tokens("words", words)
+    if isinstance(categories, (str, torch.Tensor)) or not isinstance(categories, (list, tuple, np.ndarray)):
+        raise TypeError(f"categories must be a list with one category name per word, got {describe(categories)}")
     if len(xy) != len(words) or len(words) != len(categories):
         raise ValueError(f"coords, words and categories must have the same length, got "
                          f"{len(xy)}, {len(words)}, {len(categories)}")
     if ax is None:
         _, ax = style.subplots(figsize=(9.6, 6.6))
     names = list(dict.fromkeys(categories))
-    looks = {name: style.line_style(k) for k, name in enumerate(names)}
+    if len(names) > 49:
+        raise ValueError(f"categories holds {len(names)} different categories; at most 49 can be told apart")
+    looks = {name: style.category_style(k) for k, name in enumerate(names)}
     for name in names:
         idx = [i for i, c in enumerate(categories) if c == name]
-        ax.scatter(xy[idx, 0], xy[idx, 1], color=looks[name]["color"], marker=looks[name]["marker"], label=name, s=36)
+        ax.scatter(xy[idx, 0], xy[idx, 1], color=looks[name]["color"], marker=looks[name]["marker"],
+                   label=style.plain(name), s=36)
     ax.set(title=title, xlabel="principal component 1", ylabel="principal component 2")
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title="category")
     ax.margins(0.12)

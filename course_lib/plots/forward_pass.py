@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from matplotlib.gridspec import GridSpec
 
-from course_lib.plots import set_tick_labels, style, to_numpy
+from course_lib.plots import inputs, set_tick_labels, style
 
 HEAD_CHOICES = ("mean", "focused")
 STREAM_CMAP = "YlOrBr"  # lengths: a sequential map that is not the attention map
@@ -25,7 +25,7 @@ STREAM_CMAP = "YlOrBr"  # lengths: a sequential map that is not the attention ma
 
 def _rows(x, name: str, dims: int) -> np.ndarray:
     """A tensor with an optional leading batch of 1 -> numpy with `dims` dimensions (batch item 0)."""
-    a = to_numpy(x)
+    a = inputs.array(name, x)
     if a.ndim == dims + 1:
         a = a[0]
     if a.ndim != dims:
@@ -44,6 +44,7 @@ def _layer_maps(attentions, heads: str, T: int) -> tuple[list[np.ndarray], list[
         w = _rows(a, f"attentions[{layer}]", 3)  # (H, T, T)
         if w.shape[1:] != (T, T):
             raise ValueError(f"attentions[{layer}] has maps of shape {w.shape[1:]}, expected ({T}, {T}) for {T} tokens")
+        inputs.weights(f"attentions[{layer}]", w, dims=3, what="(H, T, T)")
         if heads == "mean":
             maps.append(w.mean(0))
             titles.append(f"block {layer + 1}" if L <= 8 else f"{layer + 1}")
@@ -66,9 +67,13 @@ def plot_forward_pass(tokens, ids, hidden_states, attentions, logits, vocab, k: 
     k: how many of the most likely next tokens to show. heads: "mean" (each block's heads averaged) or
     "focused" (each block's most focused head). Returns a dict of the Axes by part.
     """
+    tokens = inputs.tokens("tokens", tokens)
     T = len(tokens)
+    if not T:
+        raise ValueError("tokens is empty; expected at least one input token")
     if len(ids) != T:
         raise ValueError(f"got {T} tokens and {len(ids)} ids; give one id per token")
+    ids = [inputs.count("ids", i, minimum=0) for i in ids]
     if heads not in HEAD_CHOICES:
         raise ValueError(f"heads must be one of {HEAD_CHOICES}, got {heads!r}")
     L = len(attentions)
@@ -76,15 +81,21 @@ def plot_forward_pass(tokens, ids, hidden_states, attentions, logits, vocab, k: 
         raise ValueError(f"give the embedding and the residual stream after each block: {L + 1} hidden states for "
                          f"{L} attention maps, got {len(hidden_states)}")
     states = [_rows(h, f"hidden_states[{i}]", 2) for i, h in enumerate(hidden_states)]  # (T, d_model) each
-    if any(s.shape[0] != T for s in states):
-        raise ValueError(f"every hidden state must have {T} rows (one per token), got {[s.shape[0] for s in states]}")
-    row = to_numpy(logits)
+    if any(s.shape != states[0].shape or s.shape[0] != T for s in states):
+        raise ValueError(f"every hidden state must have the shape ({T}, d_model), one row per token, got "
+                         f"{[s.shape for s in states]}")
+    row = inputs.array("logits", logits)
     if row.ndim != 1:
         raise ValueError(f"logits must be the last position's row (vocab_size,), got shape {row.shape}")
+    if np.isnan(row).any():  # a -inf logit is a token ruled out; NaN is a bug
+        raise ValueError("logits holds NaN; expected numbers (find where they come from first)")
+    for i, state in enumerate(states):
+        inputs.finite(f"hidden_states[{i}]", state)
+    vocab = inputs.tokens("vocab", vocab)
     row = torch.from_numpy(row)
     if len(vocab) != row.shape[0]:
         raise ValueError(f"got {len(vocab)} vocabulary strings for {row.shape[0]} logits; pass the whole vocabulary")
-    if not 1 <= k <= len(vocab):
+    if not 1 <= inputs.count("k", k) <= len(vocab):
         raise ValueError(f"k must be in [1, {len(vocab)}], got {k}")
     maps, map_titles = _layer_maps(attentions, heads, T)
 

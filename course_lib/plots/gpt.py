@@ -15,15 +15,18 @@ import numpy as np
 import torch
 
 from course_lib.gpt import next_token_probs
-from course_lib.plots import set_tick_labels, style, to_numpy
+from course_lib.plots import inputs, set_tick_labels, style, to_numpy
 
 show_token = style.visible  # a token with its whitespace made visible, for axis labels and printed tables
 
 
 def _check_row(logits, tokens) -> torch.Tensor:
-    logits = torch.as_tensor(logits).detach().float().cpu()
+    logits = torch.from_numpy(inputs.array("logits", logits))
+    if logits.isnan().any():  # -inf is a fine logit (a token ruled out), NaN is not
+        raise ValueError("logits holds NaN; expected numbers (find where they come from first)")
     if logits.dim() != 1:
         raise ValueError(f"logits must be one row of shape (vocab_size,), got {tuple(logits.shape)}")
+    tokens = inputs.tokens("tokens", tokens)
     if len(tokens) != logits.shape[0]:
         raise ValueError(f"got {len(tokens)} tokens for {logits.shape[0]} logits; pass the whole vocabulary")
     return logits
@@ -35,14 +38,17 @@ def next_token_bars(probs, tokens, k: int = 12, ax=None, title: str | None = Non
 
     uniform=True adds a dotted line at 1 / vocab_size, the probability of every token under a uniform guess.
     """
-    p = to_numpy(probs).reshape(-1)
+    p = inputs.array("probs", probs)
+    p = inputs.series("probs (one row, (vocab_size,))", p[0] if p.ndim == 2 and len(p) == 1 else p)
+    inputs.probabilities("probs", p, "probabilities", "probabilities (the softmax of the logits), not logits")
+    tokens = inputs.tokens("tokens", tokens)
     if len(tokens) != len(p):
         raise ValueError(f"got {len(tokens)} tokens for {len(p)} probabilities; pass the whole vocabulary")
     if order is None:
-        if not 1 <= k <= len(p):
+        if not 1 <= inputs.count("k", k) <= len(p):
             raise ValueError(f"k must be in [1, {len(p)}], got {k}")
         order = np.argsort(-p, kind="stable")[:k]
-    order = np.asarray(order)
+    order = np.asarray(inputs.indices("order", order, len(p), "a token id"))
     if ax is None:
         longest = max(len(show_token(tokens[i])) for i in order)
         _, ax = style.subplots(figsize=(min(style.MAX_WIDTH_IN, max(5.0, (0.42 + 0.04 * longest) * len(order) + 1.6)),
@@ -69,6 +75,7 @@ def sampling_panels(logits, tokens, temperatures=(0.5, 1.0, 2.0), top_k: int = 5
     Returns the array of Axes.
     """
     logits = _check_row(logits, tokens)
+    k = inputs.count("k", k)  # more than the vocabulary shows the whole vocabulary
     settings = [(f"temperature {t:g}", dict(temperature=t)) for t in temperatures]
     settings += [(f"top-k = {top_k}", dict(top_k=top_k)), (f"top-p = {top_p:g}", dict(top_p=top_p))]
     base = next_token_probs(logits)

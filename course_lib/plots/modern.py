@@ -16,9 +16,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from course_lib.guards import describe
 from course_lib.modern import kv_cache_bytes, receptive_field
-from course_lib.plots import style, to_numpy
-from course_lib.training import History
+from course_lib.plots import inputs, style, to_numpy
 
 GiB = 2 ** 30
 GPU_MEMORY = (("16 GiB (a T4)", 16), ("80 GiB (an A100 or H100)", 80))
@@ -42,6 +42,12 @@ def plot_kv_cache_memory(curves: dict, batch: int = 1, bytes_per_value: float = 
     """
     if not curves:
         raise ValueError("curves must hold at least one {label: (n_layers, n_kv_heads, d_head)} entry")
+    inputs.entries("curves", curves, "{label: (n_layers, n_kv_heads, d_head)}")
+    for label, shape in curves.items():
+        if not (isinstance(shape, (list, tuple)) and len(shape) == 3):
+            raise TypeError(f"curves[{label!r}] must be (n_layers, n_kv_heads, d_head), got {describe(shape)}")
+    if context is not None:
+        inputs.count("context", context)
     contexts = list(contexts) if contexts is not None else [4 ** i * 1024 for i in range(6)]
     if ax is None:
         _, ax = style.subplots(figsize=(7.8, 4.3))
@@ -74,9 +80,10 @@ def plot_receptive_field(reach, window: int, axes=None, title: str | None = None
     right: how many positions that is, counted from the grid (markers) and from the formula
     course_lib.modern.receptive_field (a line), capped by T.
     """
-    r = to_numpy(reach) > 0.5
+    r = to_numpy(reach)
     if r.ndim != 2:
         raise ValueError(f"reach must be a 2-D (layers, positions) array of booleans, got shape {tuple(r.shape)}")
+    r = inputs.boolean_grid("reach", r, "(layers, positions)", "True = the position reaches the last token")
     L, T = r.shape
     if axes is None:
         _, axes = style.subplots(1, 2, figsize=(8.6, 0.36 * L + 2.3), gridspec_kw={"width_ratios": [2.2, 1]})
@@ -126,13 +133,13 @@ def plot_loss_vs_time(histories: dict, ax=None, title: str = "held-out loss agai
 
     Runs that share a wall-clock budget are compared where they cross a vertical line, not by step.
     """
-    if not histories:
+    if isinstance(histories, dict) and not histories:
         raise ValueError("histories must hold at least one {label: History} entry")
+    for label, h in inputs.entries("histories", histories, "{label: History}").items():
+        inputs.history(f"histories[{label!r}]", h, pairs=(("val_time", "val_loss"),))
     if ax is None:
         _, ax = style.subplots(figsize=(7.2, 4.2))
     for i, (label, h) in enumerate(histories.items()):
-        if not isinstance(h, History):
-            raise TypeError(f"histories[{label!r}] must be a History (what train returns), got {type(h).__name__}")
         ax.plot(h.val_time, h.val_loss, label=f"{label} ({h.step} steps)", ms=5, **style.line_style(i))
     ax.set_xlabel("seconds of training (evaluations included)")
     ax.set_ylabel("validation loss")

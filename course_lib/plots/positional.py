@@ -11,12 +11,17 @@ import math
 import numpy as np
 from matplotlib import patheffects
 
-from course_lib.plots import heatmap, style, to_numpy
+from course_lib.plots import heatmap, inputs, style
 
 
 def _wavelength(dim: int, d_model: int, base: float = 10000.0) -> float:
     """Positions per full turn of dimension `dim`: 2 pi base^(2i / d_model) with i = dim // 2."""
     return 2 * math.pi * base ** (2 * (dim // 2) / d_model)
+
+
+def _table(pe):
+    """The positional table as a (max_len, d_model) float array, or a clear error."""
+    return inputs.not_empty("pe", inputs.array("pe", pe, dims=2, what="(max_len, d_model)"), "position and dimension")
 
 
 def plot_table(pe, ax=None, title: str = "sinusoidal positional encoding"):
@@ -33,8 +38,10 @@ def plot_waves(pe, dims, ax=None, title: str = "each dimension is a wave over po
     The curves are the formula drawn `samples` times finer than the integer positions (so fast waves
     look like waves); the dots are the values the table holds. The legend sits beside the plot.
     """
-    table = to_numpy(pe)
+    table = _table(pe)
     max_len, d_model = table.shape
+    dims = inputs.indices("dims", dims, d_model, "a dimension of the table")
+    samples = inputs.count("samples", samples)
     if ax is None:
         _, ax = style.subplots(figsize=(8.0, 3.8))
     fine = np.linspace(0, max_len - 1, (max_len - 1) * samples + 1)
@@ -54,7 +61,8 @@ def plot_waves(pe, dims, ax=None, title: str = "each dimension is a wave over po
 
 def plot_distance_dots(pe, positions, ax=None, title: str = "PE[i] · PE[j] depends only on j - i"):
     """For a few positions i, the dot product PE[i] · PE[j] against j: the same curve, shifted to i."""
-    table = to_numpy(pe)
+    table = _table(pe)
+    positions = inputs.indices("positions", positions, len(table), "a position of the table")
     if ax is None:
         _, ax = style.subplots(figsize=(8.0, 4.0))
     gram = table @ table.T  # (max_len, max_len)
@@ -69,7 +77,9 @@ def plot_distance_dots(pe, positions, ax=None, title: str = "PE[i] · PE[j] depe
 
 def plot_position_and_dimension(pe, position: int, dimension: int):
     """Three linked views: the table with one row and one column marked, that column's wave, that row's vector."""
-    table = to_numpy(pe)
+    table = _table(pe)
+    position = inputs.index("position", position, table.shape[0], "a row of the table")
+    dimension = inputs.index("dimension", dimension, table.shape[1], "a column of the table")
     d_model = table.shape[1]
     fig, axes = style.subplots(1, 3, figsize=(9.6, 3.9))
     plot_table(table, ax=axes[0], title="the table")

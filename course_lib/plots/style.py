@@ -9,27 +9,35 @@ Rules (tests/test_figures.py renders every plot of course_lib.plots and checks t
     the fixed scale 0 to 1 with a colour bar that says so (`attention_colorbar`). Other matrices get a
     colour bar naming what the colour is; signed values use a diverging map centred on 0.
   - Masks: blue = may attend, light grey with "x" hatching = blocked, sand with "/" hatching = blocked
-    because the key (or query) is padding; always with a legend (`mask_legend`), so the three kinds
-    differ without colour too.
+    because the key is padding (a [PAD] column); always with a legend (`mask_legend`), so the three
+    kinds differ without colour too.
   - Categories and lines: the Okabe-Ito palette (colour-blind-safe), and never colour alone: every
-    line also gets its own line style and marker (`line_style(i)`) and every category a label.
+    line also gets its own line style and marker (`line_style(i)`), every category of points its own
+    pair of colour and marker (`category_style(i)`, distinct for up to 49 categories) and a label.
+  - Log axes always show readable tick labels, written as plain numbers (0.2, 5, 1000), even when the
+    data span less than a power of ten (`log_axis`).
   - Numbers inside coloured cells are black or white, whichever contrasts more with that cell
     (`text_colour_on`).
   - Layers and heads are numbered from 1 in every title and label: "layer 1..L, head 1..H"
     (`layer_head(layer, head)` takes the 0-based indices the tensors use).
   - Visible whitespace, one glyph each: a space is "␣", a newline "↵", a tab "⇥" (`visible(token)`);
-    `label(token)` also keeps a "$" in a token from being read as matplotlib mathtext.
+    `label(token)` also keeps a "$" in a token from being read as matplotlib mathtext. Names that are
+    not tokens (categories, vector names) are written as they are (`plain`).
 Importing course_lib.plots applies the style (`apply()`); plots create figures with `subplots`.
 Deliberately left out: themes, dark mode and per-notebook styles.
 """
 
 from __future__ import annotations
 
+import math
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 from cycler import cycler
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
 
 DPI = 100
 MIN_FONT_PX = 14
@@ -49,7 +57,7 @@ ATTENTION_LABEL = "attention weight (0 to 1)"
 DIVERGING_CMAP = "RdBu_r"
 MASK_ATTEND, MASK_BLOCKED, MASK_PADDING = OKABE_ITO["blue"], "#EEEEEE", "#F5DDB0"
 MASK_HATCH = {"blocked": "xx", "padding": "//"}
-MASK_NAMES = {"attend": "may attend", "blocked": "blocked", "padding": "blocked: padding"}
+MASK_NAMES = {"attend": "may attend", "blocked": "blocked", "padding": "blocked: padding key"}
 PAD_TOKENS = ("[PAD]", "<pad>", "<|pad|>")
 
 VISIBLE = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "\\r"})
@@ -88,6 +96,11 @@ def label(token) -> str:
     return visible(token).replace("$", r"\$")
 
 
+def plain(text) -> str:
+    """A name or a word as matplotlib text, written as it is ("$" shown as a dollar sign, never as maths)."""
+    return str(text).replace("$", r"\$")
+
+
 def layer_head(layer: int | None = None, head=None) -> str:
     """ "layer 2, head 3" from 0-based indices (1-based in every title); head may also be a word ("mean of heads")."""
     parts = [] if layer is None else [f"layer {int(layer) + 1}"]
@@ -102,6 +115,58 @@ def line_style(i: int) -> dict:
     """Colour, line style and marker of the i-th line: lines differ in more than colour."""
     return {"color": COLORS[i % len(COLORS)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
             "marker": MARKERS[i % len(MARKERS)]}
+
+
+def category_style(i: int) -> dict:
+    """Colour and marker of the i-th category of points: the 7 colours and the 7 markers are combined
+    so that the first 49 categories all differ in their pair (the 8th category is blue again, with a
+    new marker), and never in colour alone."""
+    n = len(COLORS)
+    if not 0 <= i < n * len(MARKERS):
+        raise ValueError(f"category_style draws {n * len(MARKERS)} categories distinctly, got category {i}")
+    return {"color": COLORS[i % n], "marker": MARKERS[(i + i // n) % len(MARKERS)]}
+
+
+class LogTicks(Locator):
+    """Major ticks of a log axis that always leave at least two inside the view: the powers of ten
+    (fewer over many decades); over a shorter range 1, 2 and 5 times the powers of ten (0.2, 0.5, 1);
+    over a shorter one every digit (0.6, 0.7, 0.8); over a tiny one a few evenly spaced values."""
+
+    def __call__(self):
+        return self.tick_values(*self.axis.get_view_interval())
+
+    def tick_values(self, vmin, vmax):
+        low, high = sorted((vmin, vmax))
+        ticks = LogLocator(base=10, numticks=6).tick_values(low, high)
+        decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        for digits in ((1, 2, 5), range(1, 10)):
+            if ((ticks >= low) & (ticks <= high)).sum() >= 2:
+                return ticks
+            ticks = np.array([d * 10.0 ** e for e in decades for d in digits])
+        if ((ticks >= low) & (ticks <= high)).sum() >= 2:
+            return ticks
+        return MaxNLocator(nbins=4).tick_values(low, high)
+
+
+def log_label(value, _position=None) -> str:
+    """A log axis' tick label as a plain number (0.002, 0.5, 1000, 3.5e-07); other powers of ten as $10^{-6}$."""
+    power = math.log10(value) if value > 0 else 0.0
+    if (value < 1e-3 or value > 1e3) and np.isclose(power, round(power)):
+        return f"$10^{{{round(power)}}}$"
+    return f"{value:g}"
+
+
+def log_axis(ax, which: str = "y") -> None:
+    """Make the x or y axis of ax logarithmic, with tick labels that are readable at any range (LogTicks,
+    written by log_label); minor ticks stay unlabelled."""
+    if which == "y":
+        ax.set_yscale("log")
+    else:
+        ax.set_xscale("log")
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    axis.set_major_locator(LogTicks())
+    axis.set_major_formatter(FuncFormatter(log_label))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def luminance(colour) -> float:

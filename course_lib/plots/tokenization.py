@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 
-from course_lib.plots import style
+from course_lib.guards import describe
+from course_lib.plots import inputs, style
 from course_lib.plots.chips import PALETTE, chip_rows
 
 VISIBLE = style.VISIBLE
@@ -53,16 +54,25 @@ def plot_token_chips(tokens, ids=None, title: str = "tokens (colour follows the 
                      colours=None, notes=None):
     """The PNG twin of tokens_html: one chip per token, wrapped to the figure's width, ids (or notes)
     underneath."""
-    ids = list(range(len(tokens))) if ids is None else [int(i) for i in ids]
-    return chip_rows([("", list(tokens), ids, colours, notes)], title, show_ids=show_ids)
+    tokens = inputs.tokens("tokens", tokens)
+    ids = list(range(len(tokens))) if ids is None else [inputs.count("ids", i, minimum=0) for i in ids]
+    return chip_rows([("", tokens, ids, colours, notes)], title, show_ids=show_ids)
 
 
 def plot_pair_counts(counts: dict, name, ax=None, top: int = 8, title: str = "adjacent pair counts"):
     """Bar chart of the `top` most frequent pairs; `name(id)` turns an id into its text."""
+    inputs.entries("counts", counts, "{(id, id): count}, e.g. count_pairs(ids)")
+    bad = next((p for p in counts if not (isinstance(p, tuple) and len(p) == 2)), None)
+    if bad is not None:
+        raise TypeError(f"counts must map pairs of ids (a, b) to counts, got the key {describe(bad)}")
+    if not callable(name):
+        raise TypeError(f"name must be a function from an id to its text (e.g. chr or tokenizer.id_to_token), "
+                        f"got {describe(name)}")
+    top = inputs.count("top", top)
     pairs = sorted(counts, key=lambda p: (-counts[p], p))[:top]
     if ax is None:
         _, ax = style.subplots(figsize=(6.0, 0.42 * len(pairs) + 1.6))
-    labels = [style.label(f"'{visible(name(a))}' + '{visible(name(b))}'") for a, b in pairs]
+    labels = [f"'{style.label(name(a))}' + '{style.label(name(b))}'" for a, b in pairs]  # the tokens' spaces shown
     ax.barh(range(len(pairs)), [counts[p] for p in pairs], color=style.OKABE_ITO["blue"])
     ax.set_yticks(range(len(pairs)), labels, family="monospace")
     ax.xaxis.get_major_locator().set_params(integer=True)  # counts are whole numbers
@@ -80,6 +90,10 @@ def plot_encode_steps(tokenizer, text: str, rows: int = 6, ax=None,
     Each step is a group of chips under "step k: n tokens", wrapped to the figure's width. `ax` is
     accepted for older calls and ignored (the figure sizes itself to the chips).
     """
+    if not (hasattr(tokenizer, "encode_steps") and hasattr(tokenizer, "id_to_token")):
+        raise TypeError(f"tokenizer must be a BPETokenizer (it has encode_steps and id_to_token), "
+                        f"got {describe(tokenizer)}")
+    rows = inputs.count("rows", rows)
     steps = tokenizer.encode_steps(text)
     picks = sorted({round(k * (len(steps) - 1) / max(rows - 1, 1)) for k in range(rows)})
     groups = [(f"step {k}: {len(steps[k])} tokens", [tokenizer.id_to_token(i) for i in steps[k]], steps[k])
@@ -91,10 +105,21 @@ def plot_compression(vocab_sizes, chars_per_token, references: dict | None = Non
                      title: str = "bigger vocabularies give shorter sequences"):
     """Characters per token against vocabulary size (log scale); `references` maps a name to
     (vocab_size, chars_per_token) for other tokenizers drawn as labelled points."""
+    sizes = inputs.not_empty("vocab_sizes", inputs.series("vocab_sizes", vocab_sizes), "vocabulary size")
+    ratios = inputs.series("chars_per_token", chars_per_token, len(sizes), "one per vocabulary size")
+    inputs.positive("vocab_sizes", sizes, "the log x axis")
+    if references:
+        inputs.entries("references", references, "{name: (vocab_size, chars_per_token)}")
+    references = references or {}
+    for name, point in references.items():
+        if not (isinstance(point, (list, tuple)) and len(point) == 2):
+            raise TypeError(f"references[{name!r}] must be a pair (vocab_size, chars_per_token), "
+                            f"got {describe(point)}")
+        inputs.number(f"the vocab_size of references[{name!r}]", point[0], 0, float("inf"), low_open=True)
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
-    ax.plot(vocab_sizes, chars_per_token, label="byte-level BPE", **style.line_style(0))
-    for k, (name, (size, ratio)) in enumerate((references or {}).items(), start=1):
+    ax.plot(sizes, ratios, label="byte-level BPE", **style.line_style(0))
+    for k, (name, (size, ratio)) in enumerate(references.items(), start=1):
         look = style.line_style(k)
         ax.plot([size], [ratio], marker=look["marker"], color=look["color"], linestyle="none", markersize=9,
                 label=name)
@@ -109,9 +134,11 @@ def plot_compression(vocab_sizes, chars_per_token, references: dict | None = Non
 def plot_vocabulary_growth(words_read, distinct_words, ax=None,
                            title: str = "the word vocabulary never stops growing"):
     """Distinct words seen against words read: new words keep arriving, so a word list is never complete."""
+    read = inputs.not_empty("words_read", inputs.series("words_read", words_read), "count")
+    distinct = inputs.series("distinct_words", distinct_words, len(read), "one per words_read")
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
-    ax.plot(words_read, distinct_words, color=style.COLORS[0])
+    ax.plot(read, distinct, color=style.COLORS[0])
     for axis in (ax.xaxis, ax.yaxis):  # 50k rather than 50000: short labels that never collide
         axis.set_major_formatter(lambda v, _: f"{v / 1000:g}k" if abs(v) >= 10_000 else f"{v:,.0f}")
     ax.set_xlabel("words read")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from course_lib.plots import style
+from course_lib.plots import inputs, style
 from course_lib.training import History, TrainConfig, lr_at
 
 DONE = "(the live loss plot ends with the training; plot_history(history) draws the final curves)"
@@ -22,6 +22,11 @@ def plot_history(history: History, ax=None, title: str | None = None, log_y: boo
     """Training loss (every log step) and validation loss (every evaluation) against the step."""
     if not isinstance(history, History):
         raise TypeError(f"plot_history expects a History (what train returns), got {type(history).__name__}")
+    inputs.history("history", history)
+    if log_y:
+        for name in ("train_loss", "val_loss"):
+            inputs.positive(f"history.{name}", inputs.series(f"history.{name}", getattr(history, name)), "log_y=True",
+                            zero_ok=True)
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
     if history.steps:
@@ -31,7 +36,7 @@ def plot_history(history: History, ax=None, title: str | None = None, log_y: boo
     ax.set_xlabel("step (optimizer updates)")
     ax.set_ylabel("loss")
     if log_y:
-        ax.set_yscale("log")
+        style.log_axis(ax, "y")
     if history.steps or history.val_loss:
         ax.legend()
     if title is None:
@@ -42,6 +47,8 @@ def plot_history(history: History, ax=None, title: str | None = None, log_y: boo
 
 def plot_lr_schedule(config: TrainConfig, ax=None):
     """The learning rate of every step: linear warmup, then cosine decay to min_lr."""
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 4.0))
     steps = list(range(config.max_steps))

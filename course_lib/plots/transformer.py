@@ -15,14 +15,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_lib.plots import heatmap, style, to_numpy
+from course_lib.guards import describe
+from course_lib.plots import heatmap, inputs, style
 
 ROW_LABEL = "Spanish token produced"
 
 
 def plot_teacher_forcing(tokens: Sequence[str], ax=None, title: str = "teacher forcing: read one, predict the next"):
     """Boxes: the decoder input tokens[:-1] on the bottom row, the targets tokens[1:] above, arrows between."""
-    tokens = [str(t) for t in tokens]
+    tokens = inputs.tokens("tokens", tokens)
     if len(tokens) < 2:
         raise ValueError(f"tokens must hold a start token and at least one more, got {tokens}")
     n = len(tokens) - 1
@@ -49,7 +50,7 @@ def plot_teacher_forcing(tokens: Sequence[str], ax=None, title: str = "teacher f
 
 def _layer_weights(weights, head, batch_index: int) -> np.ndarray:
     """(B, H, T, S) -> (T, S) for one sample: one head, or the mean over heads when head is None."""
-    return to_numpy(weights[batch_index].mean(0) if head is None else weights[batch_index, head])
+    return weights[batch_index].mean(0) if head is None else weights[batch_index, head]
 
 
 def plot_cross_attention(cross: Sequence, src_tokens: Sequence[str], out_tokens: Sequence[str], head: int | None = None,
@@ -64,11 +65,17 @@ def plot_cross_attention(cross: Sequence, src_tokens: Sequence[str], out_tokens:
     """
     if not isinstance(cross, (list, tuple)) or not cross:
         raise TypeError(f"cross must be a non-empty list over layers of (B, H, T, S) tensors, got {type(cross).__name__}")
-    T, S = cross[0].shape[-2:]
+    cross = [inputs.weights(f"cross[{i}]", w, dims=4, what="(B, H, T, S)") for i, w in enumerate(cross)]
+    if any(w.shape != cross[0].shape for w in cross):
+        raise ValueError(f"every layer of cross must have the same shape (B, H, T, S), got {[w.shape for w in cross]}")
+    B, H, T, S = cross[0].shape
+    src_tokens, out_tokens = inputs.tokens("src_tokens", src_tokens), inputs.tokens("out_tokens", out_tokens)
     if len(src_tokens) != S or len(out_tokens) != T:
         raise ValueError(f"the attention is {T} x {S} (target x source) but got {len(out_tokens)} output tokens "
                          f"and {len(src_tokens)} source tokens")
-    layers = list(range(len(cross))) if layers is None else list(layers)
+    layers = list(range(len(cross))) if layers is None else inputs.indices("layers", layers, len(cross), "a layer")
+    head = None if head is None else inputs.index("head", head, H, "a head; None averages them")
+    batch_index = inputs.index("batch_index", batch_index, B, "a sample of the batch")
     n = len(layers)
     cell = min(0.36, (style.MAX_WIDTH_IN - 3.2) / (n * max(S, 4)))
     fig, axes = style.subplots(1, n, figsize=(cell * n * max(S, 4) + 3.2, 0.34 * max(T, 4) + 2.4), squeeze=False)
@@ -89,9 +96,13 @@ def plot_next_token(tokens: Sequence[str], probs: Sequence[float], ax=None, titl
                     chosen: int = 0):
     """Horizontal bars: the candidate next tokens of one decoding step and their probabilities (written
     beside each bar); the chosen one (index `chosen`, the most probable by default) is hatched and named."""
-    if len(tokens) != len(probs):
-        raise ValueError(f"{len(tokens)} tokens but {len(probs)} probabilities")
-    p = [float(x) for x in probs]
+    tokens, p = inputs.tokens("tokens", tokens), inputs.series("probs", probs)
+    if len(tokens) != len(p):
+        raise ValueError(f"{len(tokens)} tokens but {len(p)} probabilities")
+    if not tokens:
+        raise ValueError("tokens is empty; expected at least one candidate token")
+    inputs.probabilities("probs", p, "probabilities", "probabilities (softmax outputs), not logits")
+    chosen = inputs.index("chosen", chosen, len(tokens), "one of the tokens")
     if ax is None:
         _, ax = style.subplots(figsize=(6.4, 0.42 * len(tokens) + 1.6))
     y = np.arange(len(tokens))[::-1]
@@ -109,6 +120,9 @@ def plot_next_token(tokens: Sequence[str], probs: Sequence[float], ax=None, titl
 
 def plot_bleu(score, ax=None, title: str | None = None):
     """Bars of the modified n-gram precisions p1..p4 (percent) with the brevity penalty and the score."""
+    if not all(hasattr(score, name) for name in ("precisions", "brevity_penalty", "score")):
+        raise TypeError(f"score must be what corpus_bleu returns (with precisions, brevity_penalty and score), "
+                        f"got {describe(score)}")
     precisions = list(score.precisions)
     if ax is None:
         _, ax = style.subplots(figsize=(6.0, 3.8))

@@ -16,7 +16,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 
-from course_lib.plots import style
+from course_lib.guards import describe
+from course_lib.plots import inputs, style
 from course_lib.plots.multihead import attention_grid
 
 MAX_PANELS_PER_ROW = 4
@@ -28,11 +29,32 @@ def _short(token) -> str:
     return style.label(text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…")
 
 
+def _blocks(blocks) -> list:
+    """blocks checked: a non-empty list of (name, weights (L, H, T_q, T_k) in [0, 1], T_q query tokens, T_k key
+    tokens), the weights as numpy arrays."""
+    if not isinstance(blocks, (list, tuple)) or not blocks:
+        raise ValueError(f"blocks must be a non-empty list of (name, attention (L, H, T_q, T_k), query tokens, "
+                         f"key tokens), got {describe(blocks)}")
+    checked = []
+    for b, block in enumerate(blocks):
+        if not (isinstance(block, (list, tuple)) and len(block) == 4):
+            raise TypeError(f"blocks[{b}] must be (name, attention (L, H, T_q, T_k), query tokens, key tokens), "
+                            f"got {describe(block)}")
+        name, attn, left, right = block
+        attn = inputs.weights(f"the attention of blocks[{b}]", attn, dims=4, what="(L, H, T_q, T_k)")
+        left = inputs.tokens(f"the query tokens of blocks[{b}]", left, attn.shape[2], "one per T_q")
+        right = inputs.tokens(f"the key tokens of blocks[{b}]", right, attn.shape[3], "one per T_k")
+        checked.append((name, attn, left, right))
+    return checked
+
+
 def head_view_picture(blocks, layer: int = 0, heads=None, title: str | None = None):
     """One row of panels per block (up to four heads each), for the chosen 0-based layer. Returns the figure."""
     rows = []
-    for name, attn, left, right in blocks:
-        chosen = list(range(attn.shape[1])) if heads is None else list(heads)
+    for name, attn, left, right in _blocks(blocks):
+        layer = inputs.index("layer", layer, attn.shape[0], f"a layer of block {name!r}")
+        chosen = list(range(attn.shape[1])) if heads is None else inputs.indices("heads", heads, attn.shape[1],
+                                                                                "a head")
         for start in range(0, len(chosen), MAX_PANELS_PER_ROW):
             rows.append((name, attn[layer], left, right, chosen[start:start + MAX_PANELS_PER_ROW]))
     ncols = max(len(r[4]) for r in rows)
@@ -84,9 +106,10 @@ def _draw_lines(ax, weights: np.ndarray, left, right, colour) -> None:
 def model_view_picture(blocks, layers=None, heads=None):
     """The layers x heads grid of each block (0-based `layers` / `heads` to include); one figure per block."""
     figures = []
-    for name, attn, left, right in blocks:
-        layer_ids = list(range(attn.shape[0])) if layers is None else list(layers)
-        head_ids = list(range(attn.shape[1])) if heads is None else list(heads)
+    for name, attn, left, right in _blocks(blocks):
+        L, H = attn.shape[:2]
+        layer_ids = list(range(L)) if layers is None else inputs.indices("layers", layers, L, f"a layer of block {name!r}")
+        head_ids = list(range(H)) if heads is None else inputs.indices("heads", heads, H, "a head")
         attn = attn[layer_ids][:, head_ids]
         axes = attention_grid([a[None] for a in attn], tokens=left, keys=right, layer_ids=layer_ids,
                               head_ids=head_ids, title=f"{name}: rows = queries, columns = keys" if name else None)
