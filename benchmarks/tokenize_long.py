@@ -20,24 +20,15 @@ from __future__ import annotations
 import argparse
 import pathlib
 import random
-import statistics
 import sys
-import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from bpe_train import median_seconds  # benchmarks/ is on the path when a benchmark runs as a script
 
 from course_lib.tokenization import BPETokenizer, encode_chunk_naive, load_cl100k
 
 MB = 1_000_000
-
-
-def median_seconds(fn, runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def letters_only(n_bytes: int) -> str:

@@ -9,6 +9,7 @@ from course_lib.checks import RIGHT, WRONG
 from course_lib.checks.tokenization import (
     EXAMPLE_MERGES,
     TOY_WORDPIECE_VOCAB,
+    _cut,
     check_count_pairs,
     check_encode_with_merges,
     check_merge,
@@ -149,17 +150,8 @@ def test_wordpiece_solution_is_right_and_matches_the_library():
 
 
 def _wp(longest=True, first="", later="##", whole_unk=True):
-    def cut(word, vocab):
-        pieces, start = [], 0
-        while start < len(word):
-            ends = range(len(word), start, -1) if longest else range(start + 1, len(word) + 1)
-            end = next((e for e in ends if (later if start else first) + word[start:e] in vocab), None)
-            if end is None:
-                return ["[UNK]"] if whole_unk else pieces + ["[UNK]"]
-            pieces.append((later if start else first) + word[start:end])
-            start = end
-        return pieces
-    return cut
+    """A student's WordPiece with one of the usual mistakes (the check's own switchable version)."""
+    return lambda word, vocab: _cut(word, vocab, longest, first, later, whole_unk)
 
 
 def _wp_partial_unk(word, vocab):  # replaces only the unmatched character by [UNK] and goes on

@@ -304,7 +304,7 @@ NOT_FIGURES = {
         "LogTicks", "log_label", "log_axis", "plain")},
     **{f"course_lib.plots.inputs.{name}": "checks the arguments of every plot (tests/test_bad_inputs_plots.py)"
        for name in ("array", "not_empty", "finite", "probabilities", "weights", "positive", "series", "tokens",
-                    "index", "indices", "entries", "history", "number", "count", "boolean_grid")},
+                    "axis_tokens", "index", "indices", "entries", "history", "number", "count", "boolean_grid")},
 }
 
 

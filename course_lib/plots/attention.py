@@ -33,11 +33,8 @@ def plot_attention(weights, queries, keys=None, ax=None, title: str = "attention
     accepted for older calls and ignored).
     """
     w = inputs.weights("weights", weights)
-    if queries is not None:
-        queries = inputs.tokens("queries", queries, w.shape[0], "one per row of weights")
-    keys = queries if keys is None else keys
-    if keys is not None:
-        keys = inputs.tokens("keys (the queries unless given)", keys, w.shape[1], "one per column of weights")
+    queries, keys = inputs.axis_tokens(queries, keys, w.shape, "queries", ("one per row of weights",
+                                                                           "one per column of weights"))
     if ax is None:
         _, ax = style.subplots(figsize=(0.42 * w.shape[1] + 3.6, 0.34 * w.shape[0] + 2.0))
     return heatmap(w, rows=queries, cols=keys, ax=ax, title=title, xlabel=KEY, ylabel=QUERY, attention=True,

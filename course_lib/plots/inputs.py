@@ -110,6 +110,16 @@ def tokens(name: str, x, length: int | None = None, of: str = "") -> list[str]:
     return items
 
 
+def axis_tokens(rows, cols, shape: tuple[int, int], rows_name: str = "tokens",
+                of: tuple[str, str] = ("one per query", "one per key")) -> tuple[list[str] | None, list[str] | None]:
+    """The labels of a (T_q, T_k) grid: `rows` (one per query) and `cols` (one per key, the rows unless
+    given), each checked against its side of `shape`; None stays None."""
+    rows = None if rows is None else tokens(rows_name, rows, shape[0], of[0])
+    cols = rows if cols is None else cols
+    cols = None if cols is None else tokens(f"keys (the {rows_name} unless given)", cols, shape[1], of[1])
+    return rows, cols
+
+
 def index(name: str, i, n: int, of: str = "") -> int:
     """i as an int, if it is an index in [0, n): a Python, numpy or 0-d tensor int. Negative indices are
     refused: the title would name a different item than the one drawn."""

@@ -40,11 +40,8 @@ def mask_kinds(mask, tokens=None, keys=None, padding=None) -> np.ndarray:
     blocks like any other row. padding: one flag per key (default: keys named [PAD] or <pad>).
     """
     m = inputs.boolean_grid("mask", mask)
-    if tokens is not None:
-        tokens = inputs.tokens("tokens", tokens, m.shape[0], "one per query, a row of the mask")
-    keys = tokens if keys is None else keys
-    if keys is not None:
-        keys = inputs.tokens("keys (the tokens unless given)", keys, m.shape[1], "one per key, a column of the mask")
+    tokens, keys = inputs.axis_tokens(tokens, keys, m.shape, of=("one per query, a row of the mask",
+                                                                 "one per key, a column of the mask"))
     pad_k = _padding(keys, m.shape[1], padding)
     codes = np.where(m, 0, 1)
     codes[~m & pad_k[None, :]] = 2

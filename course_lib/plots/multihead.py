@@ -45,11 +45,7 @@ def head_heatmaps(weights, tokens=None, keys=None, batch_index: int = 0, title: 
     per_head = _one_sample(weights, batch_index)
     T_q, T_k = per_head[0].shape
     heads = list(range(len(per_head))) if heads is None else inputs.indices("heads", heads, len(per_head), "a head")
-    if tokens is not None:
-        tokens = inputs.tokens("tokens", tokens, T_q, "one per query")
-    keys = tokens if keys is None else keys
-    if keys is not None:
-        keys = inputs.tokens("keys (the tokens unless given)", keys, T_k, "one per key")
+    tokens, keys = inputs.axis_tokens(tokens, keys, (T_q, T_k))
     if layer is not None:
         inputs.count("layer", layer, minimum=0)
     if size is not None:
@@ -106,11 +102,7 @@ def attention_grid(attentions, tokens=None, keys=None, batch_index: int = 0, tit
                              f"{(len(layer), *layer[0].shape)} for attentions[{i}]")
     layer_ids = list(range(L)) if layer_ids is None else _ids("layer_ids", layer_ids, L, "layer")
     head_ids = list(range(H)) if head_ids is None else _ids("head_ids", head_ids, H, "head")
-    if tokens is not None:
-        tokens = inputs.tokens("tokens", tokens, T_q, "one per query")
-    keys = tokens if keys is None else keys
-    if keys is not None:
-        keys = inputs.tokens("keys (the tokens unless given)", keys, T_k, "one per key")
+    tokens, keys = inputs.axis_tokens(tokens, keys, (T_q, T_k))
     if size is not None:
         inputs.number("size", size, 0, style.MAX_WIDTH_IN, low_open=True, high_open=False)
     size = size or min(max(1.6, 0.22 * layers[0][0].shape[1] + 0.9), (style.MAX_WIDTH_IN - 2.6) / H)
