@@ -365,3 +365,15 @@ def test_figures_and_explorers_draw_and_reject_bad_input():
             layer_norm_explorer(torch.randn(2, 3, 4))
     finally:
         plt.close("all")
+
+
+def test_feature_distributions_show_every_value_by_default():
+    from course_lib.plots.blocks import plot_feature_distributions
+
+    before = torch.zeros(2, 8)
+    before[1] = torch.linspace(-3.0, 25.0, 8)  # far outside the usual -12 to 12
+    after = F.layer_norm(before, (8,))
+    axes = plot_feature_distributions(before, after)
+    low, high = axes[0].get_xlim()
+    plt.close("all")
+    assert low <= -12 and high >= 25

@@ -36,8 +36,8 @@ def set_tick_labels(ax, axis: str, labels, rotate: bool = True, tokens: bool = T
     fig = ax.figure
     box = ax.get_position()
     size_px = (box.width * fig.get_figwidth() if axis == "x" else box.height * fig.get_figheight()) * fig.dpi
-    per_entry = 0.8 * size_px / max(n, 1)  # tight_layout and the colour bar take some room later
-    line_px = 1.35 * style.TICK * fig.dpi / 72
+    per_entry = 0.9 * size_px / max(n, 1)  # tight_layout and the colour bar may take some room later
+    line_px = 1.15 * style.TICK * fig.dpi / 72  # one line of tick text and a small gap
     flat_px = 0.62 * style.TICK * fig.dpi / 72 * max((len(t) for t in labels), default=0) + 4
     fits_flat = axis == "x" and (not rotate or flat_px <= per_entry)
     step = 1 if fits_flat else max(1, math.ceil(line_px / max(per_entry, 1e-6)))

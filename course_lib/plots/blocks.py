@@ -18,18 +18,23 @@ from course_lib.plots import heatmap, inputs, style
 
 
 def plot_feature_distributions(before, after, labels: Sequence[str] | None = None,
-                               after_title: str = "after LayerNorm", value_range: tuple[float, float] = (-12, 12),
+                               after_title: str = "after LayerNorm", value_range: tuple[float, float] | None = None,
                                axes=None):
     """Each token's d_model values before and after LayerNorm: one row of dots per token (so the tokens
     stay apart), with a bar from the mean - std to the mean + std.
 
-    before, after: (N, d_model) tensors, one row per token vector.
+    before, after: (N, d_model) tensors, one row per token vector. value_range: the x range of both
+    panels (default: -12 to 12, widened so that every value and bar is inside).
     """
     before, after = inputs.array("before", before), inputs.array("after", after)
     if before.ndim != 2 or before.shape != after.shape:
         raise ValueError(f"before and after must be (N, d_model) of the same shape, got {before.shape} and {after.shape}")
     inputs.finite("before", inputs.not_empty("before", before, "token vector"))
     inputs.finite("after", after)
+    if value_range is None:
+        both = np.concatenate([before, after])
+        ends = np.concatenate([both.ravel(), both.mean(1) - both.std(1), both.mean(1) + both.std(1)])
+        value_range = (min(-12.0, np.floor(ends.min()) - 1), max(12.0, np.ceil(ends.max()) + 1))
     if not (isinstance(value_range, (list, tuple)) and len(value_range) == 2):
         raise TypeError(f"value_range must be a pair (low, high), got {describe(value_range)}")
     low, high = (inputs.number("value_range", v, -np.inf, np.inf, low_open=True) for v in value_range)

@@ -73,8 +73,8 @@ def plot_encoder_decoder(d_model: int = 512, n_heads: int = 8, d_ff: int = 2048,
     for x in (xe, xd):
         _arrow(ax, (x, 0.2), (x, 0.95 - 0.45))
     enc = [(f"self-attention\n{attn}", "attn"), ("Add & Norm", "norm"), (ffn, "ffn"), ("Add & Norm", "norm")]
-    dec = [(f"masked self-attention\n{attn}, future blocked", "attn"), ("Add & Norm", "norm"),
-           ("cross-attention: queries from here,\nkeys and values from the encoder", "attn"),
+    dec = [(f"masked self-attention\n{attn}", "attn"), ("Add & Norm", "norm"),
+           ("cross-attention: queries here,\nkeys, values from the encoder", "attn"),
            ("Add & Norm", "norm"), (ffn, "ffn"), ("Add & Norm", "norm")]
     ys_e, _, top_e = _stack(ax, xe, 2.35, enc, n_layers, "encoder\nblock")
     ys_d, _, top_d = _stack(ax, xd, 2.35, dec, n_dec, "decoder\nblock", side="right")
